@@ -1,0 +1,18 @@
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
+WORKDIR /app
+
+RUN useradd --create-home --uid 10001 chatelly
+COPY requirements.txt .
+RUN pip install --no-cache-dir -r requirements.txt
+COPY . .
+# Static files are collected at build time (development settings need no secrets).
+RUN DJANGO_ENV=development DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
+    && mkdir -p /app/media && chown -R chatelly /app/media
+
+USER chatelly
+EXPOSE 8000
+HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
+  CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
+CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "chatelly.asgi:application"]

@@ -1,0 +1,42 @@
+# Chatelly: `make run` serves on the embedded default, `make test` runs the suite.
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV   := .venv
+BIN    := $(VENV)/bin
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+
+.PHONY: run test lint fmt migrate venv clean
+
+venv: $(VENV)/.installed
+
+$(VENV)/.installed: requirements.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	touch $@
+
+migrate: venv
+	$(BIN)/python manage.py migrate --noinput
+
+# Serves HTTP and WebSockets (daphne's runserver) on http://$(HOST):$(PORT).
+run: migrate
+	$(BIN)/python manage.py runserver $(HOST):$(PORT)
+
+# Against PostgreSQL and Redis when DATABASE_URL / REDIS_URL are set,
+# the embedded default otherwise. Extra pytest arguments: make test ARGS="-k login".
+test: venv
+	@$(BIN)/python -m pytest $(ARGS); rc=$$?; \
+	  if [ $$rc -eq 5 ]; then echo "pytest collected no tests: the suite is broken" >&2; fi; \
+	  exit $$rc
+
+lint: venv
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+
+fmt: venv
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles

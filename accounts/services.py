@@ -1,0 +1,160 @@
+"""Writes on users and their tokens; views, admin and commands call only these."""
+
+from django.contrib.auth import authenticate
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from rest_framework.exceptions import ValidationError
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+
+from chat import realtime
+from chatelly.api.errors import LoginFailed
+
+from .models import Plan, User, normalize_email
+from .tokens import VERSION_CLAIM, blacklist_all_refresh_tokens, issue_token_pair
+
+EMAIL_TAKEN = "A user with this email already exists."
+
+
+def _check_password(password: str, *, user: User, field: str) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise ValidationError({field: exc.messages[0]}) from exc
+
+
+def _check_email_free(email: str, *, exclude_id: int | None = None) -> None:
+    taken = User.objects.filter(email=email)
+    if exclude_id is not None:
+        taken = taken.exclude(id=exclude_id)
+    if taken.exists():
+        raise ValidationError({"email": EMAIL_TAKEN})
+
+
+@transaction.atomic
+def user_create(*, email: str, password: str, name: str) -> User:
+    email = normalize_email(email)
+    _check_email_free(email)
+    user = User(email=email, name=name.strip())
+    _check_password(password, user=user, field="password")
+    user.set_password(password)
+    try:
+        with transaction.atomic():
+            user.save()
+    except IntegrityError as exc:  # a concurrent register with the same email
+        raise ValidationError({"email": EMAIL_TAKEN}) from exc
+    return user
+
+
+@transaction.atomic
+def user_register(*, email: str, password: str, name: str) -> tuple[User, dict[str, str]]:
+    user = user_create(email=email, password=password, name=name)
+    return user, issue_token_pair(user)
+
+
+def user_login(*, email: str, password: str) -> tuple[User, dict[str, str]]:
+    """The same answer for an unknown email, a wrong password and an inactive user."""
+    user = authenticate(email=normalize_email(email), password=password)
+    if user is None or not user.is_active:
+        raise LoginFailed()
+    return user, issue_token_pair(user)
+
+
+@transaction.atomic
+def user_update_profile(*, user: User, name: str | None = None, email: str | None = None) -> User:
+    if email is not None:
+        email = normalize_email(email)
+        _check_email_free(email, exclude_id=user.id)
+        user.email = email
+    if name is not None:
+        user.name = name.strip()
+    try:
+        with transaction.atomic():
+            user.save(update_fields=["email", "name", "updated_at"])
+    except IntegrityError as exc:
+        raise ValidationError({"email": EMAIL_TAKEN}) from exc
+    return user
+
+
+def _revoke_all_tokens(user: User) -> None:
+    """Kill every access and refresh token of the user, and their agent sockets."""
+    User.objects.filter(id=user.id).update(token_version=user.token_version + 1)
+    user.token_version += 1
+    blacklist_all_refresh_tokens(user)
+
+
+@transaction.atomic
+def user_change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
+    if not user.check_password(current_password):
+        raise ValidationError({"current_password": "The current password is wrong."})
+    _check_password(new_password, user=user, field="new_password")
+    user.set_password(new_password)
+    user.save(update_fields=["password", "updated_at"])
+    _revoke_all_tokens(user)
+    realtime.user_sockets_close(user_id=user.id, code=realtime.CLOSE_NOT_AUTHENTICATED)
+    return issue_token_pair(user)
+
+
+@transaction.atomic
+def user_deactivate(*, user: User) -> User:
+    user.is_active = False
+    user.save(update_fields=["is_active", "updated_at"])
+    _revoke_all_tokens(user)
+    realtime.user_sockets_close(user_id=user.id, code=realtime.CLOSE_FORBIDDEN)
+    return user
+
+
+@transaction.atomic
+def user_activate(*, user: User) -> User:
+    user.is_active = True
+    user.save(update_fields=["is_active", "updated_at"])
+    return user
+
+
+@transaction.atomic
+def user_set_plan(*, user: User, plan: str) -> User:
+    if plan not in Plan.values:
+        raise ValidationError({"plan": f"Unknown plan; one of {', '.join(Plan.values)}."})
+    user.plan = plan
+    user.save(update_fields=["plan", "updated_at"])
+    return user
+
+
+def _user_of(token: RefreshToken) -> User:
+    user = User.objects.filter(id=token.get(jwt_settings.USER_ID_CLAIM)).first()
+    if user is None or not user.is_active or token.get(VERSION_CLAIM) != user.token_version:
+        raise InvalidToken()
+    return user
+
+
+def _spend(token: RefreshToken) -> None:
+    """Blacklist the token exactly once; a second use (even a racing one) fails."""
+    outstanding = OutstandingToken.objects.filter(jti=token[jwt_settings.JTI_CLAIM]).first()
+    if outstanding is None:
+        raise InvalidToken()
+    _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
+    if not created:
+        raise InvalidToken()
+
+
+def _parse_refresh(raw: str) -> RefreshToken:
+    try:
+        return RefreshToken(raw)  # signature, expiry, type and blacklist
+    except TokenError as exc:
+        raise InvalidToken() from exc
+
+
+@transaction.atomic
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    token = _parse_refresh(refresh)
+    user = _user_of(token)
+    _spend(token)
+    return issue_token_pair(user)
+
+
+@transaction.atomic
+def token_logout(*, refresh: str) -> None:
+    _spend(_parse_refresh(refresh))

@@ -1,0 +1,15 @@
+from chatelly.api.routes import both
+
+from . import views
+
+auth_urlpatterns = [
+    *both("register", views.RegisterView.as_view(), "auth-register"),
+    *both("login", views.LoginView.as_view(), "auth-login"),
+    *both("refresh", views.RefreshView.as_view(), "auth-refresh"),
+    *both("logout", views.LogoutView.as_view(), "auth-logout"),
+]
+
+user_urlpatterns = [
+    *both("profile", views.ProfileView.as_view(), "user-profile"),
+    *both("password", views.PasswordView.as_view(), "user-password"),
+]

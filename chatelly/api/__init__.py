@@ -1,0 +1,1 @@
+"""Helpers every app's API shares: errors, pagination, permissions, rate limits."""

@@ -1,0 +1,113 @@
+"""DRF exception handler producing API.md's error shape for every exception."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.db import DatabaseError, InterfaceError, OperationalError
+from django.http import Http404
+from django_ratelimit.exceptions import Ratelimited
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+from rest_framework import exceptions as drf
+from rest_framework.response import Response
+from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+
+from .errors import ApiError, RateLimited, error_body
+
+logger = logging.getLogger("chatelly.api")
+
+# DRF exception class -> (error code, message shown when DRF's is not useful).
+_DRF_ERRORS: list[tuple[type, str, str | None]] = [
+    (InvalidToken, "token_not_valid", "The token is invalid or expired."),
+    (drf.NotAuthenticated, "not_authenticated", None),
+    (drf.AuthenticationFailed, "token_not_valid", "The token is invalid or expired."),
+    (drf.ParseError, "parse_error", "The request body is not valid JSON."),
+    (drf.ValidationError, "validation_error", "Some fields are invalid."),
+    (drf.PermissionDenied, "permission_denied", None),
+    (drf.NotFound, "not_found", "Not found."),
+    (drf.MethodNotAllowed, "method_not_allowed", None),
+    (drf.UnsupportedMediaType, "unsupported_media_type", None),
+    (drf.NotAcceptable, "not_acceptable", None),
+]
+
+
+def flatten_details(detail, prefix: str = "") -> dict[str, str]:
+    """DRF's nested error detail -> {"dotted.path": "first message"}."""
+    out: dict[str, str] = {}
+    if isinstance(detail, dict):
+        for key, value in detail.items():
+            name = str(key)
+            if name == "non_field_errors" and prefix:
+                name = ""
+            path = f"{prefix}.{name}" if prefix and name else (prefix or name)
+            out.update(flatten_details(value, path))
+    elif isinstance(detail, list):
+        if detail and all(not isinstance(item, (dict, list)) for item in detail):
+            out[prefix or "non_field_errors"] = str(detail[0])
+        else:
+            for index, item in enumerate(detail):
+                if item:
+                    out.update(flatten_details(item, f"{prefix}.{index}" if prefix else str(index)))
+    else:
+        out[prefix or "non_field_errors"] = str(detail)
+    return out
+
+
+def _response(exc_status: int, error: str, message: str, details=None, headers=None):
+    response = Response(error_body(error, message, exc_status, details), status=exc_status)
+    for name, value in (headers or {}).items():
+        response[name] = value
+    return response
+
+
+def exception_handler(exc, context):
+    if isinstance(exc, RateLimited):
+        return _response(
+            exc.status_code, exc.error, str(exc.detail), headers={"Retry-After": str(exc.retry_after)}
+        )
+    if isinstance(exc, ApiError):
+        return _response(exc.status_code, exc.error, str(exc.detail), exc.details)
+    if isinstance(exc, drf.Throttled):
+        wait = max(1, int(exc.wait or 1))
+        return _response(
+            429, "rate_limited", "Too many requests; slow down.", headers={"Retry-After": str(wait)}
+        )
+    if isinstance(exc, Ratelimited):
+        return _response(429, "rate_limited", "Too many requests; slow down.", headers={"Retry-After": "60"})
+    if isinstance(exc, TokenError):
+        exc = InvalidToken()
+    if isinstance(exc, Http404):
+        exc = drf.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        exc = drf.PermissionDenied()
+    if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)):
+        logger.error("backing service unavailable: %s", exc.__class__.__name__)
+        return _response(503, "unavailable", "A backing service is unavailable; retry later.")
+    if isinstance(exc, DatabaseError):
+        logger.exception("database error")
+        return _response(500, "server_error", "Something went wrong on our side.")
+
+    for exc_class, error, message in _DRF_ERRORS:
+        if isinstance(exc, exc_class):
+            details = None
+            if isinstance(exc, drf.ValidationError):
+                details = flatten_details(exc.detail)
+            headers = {}
+            auth_header = getattr(exc, "auth_header", None)
+            if auth_header:
+                headers["WWW-Authenticate"] = auth_header
+            text = message or _detail_text(exc)
+            return _response(exc.status_code, error, text, details, headers)
+    if isinstance(exc, drf.APIException):
+        code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
+        return _response(exc.status_code, code, _detail_text(exc))
+
+    logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+    return _response(500, "server_error", "Something went wrong on our side.")
+
+
+def _detail_text(exc: drf.APIException) -> str:
+    detail = exc.detail
+    if isinstance(detail, (list, dict)):
+        return str(exc.default_detail)
+    return str(detail)

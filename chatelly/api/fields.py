@@ -1,0 +1,27 @@
+"""Serializer fields that refuse values of the wrong JSON type.
+
+DRF's CharField turns 42 into "42"; a client that sends a number where the
+contract says string has a bug we should tell it about.
+"""
+
+from rest_framework import serializers
+
+
+class StrictTypeMixin:
+    default_error_messages = {"invalid": "Must be a string."}
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictCharField(StrictTypeMixin, serializers.CharField):
+    pass
+
+
+class StrictEmailField(serializers.EmailField):
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)

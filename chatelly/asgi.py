@@ -1,0 +1,26 @@
+"""ASGI entry point: HTTP through Django, WebSockets through Channels."""
+
+import os
+
+from django.core.asgi import get_asgi_application
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatelly.settings")
+django_asgi_app = get_asgi_application()  # sets Django up before the imports below
+
+from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
+from django.core import checks  # noqa: E402
+from django.core.exceptions import ImproperlyConfigured  # noqa: E402
+
+from chatelly.routing import websocket_urlpatterns  # noqa: E402
+
+# Servers such as daphne run no system checks; refuse to serve when ours fail.
+_errors = [e for e in checks.run_checks(tags=["chatelly"]) if e.is_serious()]
+if _errors:
+    raise ImproperlyConfigured("; ".join(str(e) for e in _errors))
+
+application = ProtocolTypeRouter(
+    {
+        "http": django_asgi_app,
+        "websocket": URLRouter(websocket_urlpatterns),
+    }
+)

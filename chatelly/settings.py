@@ -1,0 +1,294 @@
+"""Chatelly settings: everything comes from the environment (or a `.env` file).
+
+With nothing set, the embedded default runs: SQLite, the in-memory channel
+layer and the local-memory cache, all in one process. `DATABASE_URL` and
+`REDIS_URL` switch to PostgreSQL and Redis. `DJANGO_ENV=production` refuses to
+start without its secrets and turns on the `check --deploy` settings.
+"""
+
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+env = environ.Env()
+environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+
+DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in ("development", "production"):
+    raise ImproperlyConfigured("DJANGO_ENV must be 'development' or 'production'.")
+PRODUCTION = DJANGO_ENV == "production"
+
+if PRODUCTION:
+    _missing = [
+        name for name in ("DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL") if not env.str(name, default="")
+    ]
+    if _missing:
+        raise ImproperlyConfigured("DJANGO_ENV=production needs these variables: " + ", ".join(_missing))
+
+SECRET_KEY = (
+    env.str("DJANGO_SECRET_KEY", default="")
+    or "dev-only-insecure-key-do-not-use-in-production-0123456789abcdef"
+)
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+
+
+def _list(name: str, default: list[str]) -> list[str]:
+    """A comma-separated variable; an empty value means the empty list."""
+    return [item.strip() for item in env.list(name, default=default) if item.strip()]
+
+
+ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
+
+INSTALLED_APPS = [
+    # daphne first: its `runserver` serves HTTP and WebSockets (ASGI).
+    "daphne",
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework_simplejwt.token_blacklist",
+    "corsheaders",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
+    "channels",
+    "chatelly",
+    "accounts",
+    "websites",
+    "chat",
+    "analytics",
+    "widget",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "corsheaders.middleware.CorsMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "chatelly.urls"
+ASGI_APPLICATION = "chatelly.asgi.application"
+# Every path answers with and without a trailing slash (routes list both), so
+# an unknown path is a JSON 404, never a redirect.
+APPEND_SLASH = False
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+# --- Database -------------------------------------------------------------
+DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory, so that server processes started by tests share it.
+    DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+else:
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# --- Redis: cache, rate-limit counters, presence, tickets, channel layer ---
+REDIS_URL = env.str("REDIS_URL", default="")
+CACHE_KEY_PREFIX = env.str("CHATELLY_CACHE_PREFIX", default="chatelly")
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": CACHE_KEY_PREFIX,
+        }
+    }
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
+        }
+    }
+else:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "chatelly",
+        }
+    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Auth -----------------------------------------------------------------
+AUTH_USER_MODEL = "accounts.User"
+AUTHENTICATION_BACKENDS = ["django.contrib.auth.backends.ModelBackend"]
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.BCryptSHA256PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.ScryptPasswordHasher",
+]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=env.int("JWT_ACCESS_MINUTES", default=15)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=env.int("JWT_REFRESH_DAYS", default=7)),
+    "ROTATE_REFRESH_TOKENS": True,
+    "BLACKLIST_AFTER_ROTATION": True,
+    "UPDATE_LAST_LOGIN": False,
+    "ALGORITHM": "HS256",
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+# Per-plan limits, in one place (websites: None = unlimited).
+CHATELLY_PLANS = {
+    "free": {"websites": 3, "max_users": 100},
+    "pro": {"websites": 20, "max_users": 1_000},
+    "business": {"websites": None, "max_users": 100_000},
+}
+
+# --- DRF and OpenAPI ------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": ["accounts.authentication.JWTAuthentication"],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
+    "DEFAULT_THROTTLE_CLASSES": ["chatelly.api.throttling.ApiRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PAGINATION_CLASS": "chatelly.api.pagination.PageNumberPagination",
+    "PAGE_SIZE": 20,
+    "EXCEPTION_HANDLER": "chatelly.api.exceptions.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Chatelly API",
+    "DESCRIPTION": (
+        "The HTTP API of Chatelly, a self-hostable live-chat backend. "
+        "Errors always have the shape "
+        '`{"error", "message", "code", "details"?}`.'
+    ),
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "PREPROCESSING_HOOKS": ["chatelly.api.schema.drop_slash_duplicates"],
+}
+
+# --- Rate limits (django-ratelimit rates: N/period, period s, m, h, d) ----
+RATELIMIT_USE_CACHE = "default"
+RATELIMIT_IP_META_KEY = "chatelly.api.client_ip.client_ip_for_request"
+CHATELLY_RATE_LOGIN = env.str("CHATELLY_RATE_LOGIN", default="10/m")
+CHATELLY_RATE_LOGIN_EMAIL = env.str("CHATELLY_RATE_LOGIN_EMAIL", default="5/m")
+CHATELLY_RATE_REGISTER = env.str("CHATELLY_RATE_REGISTER", default="20/h")
+CHATELLY_RATE_API = env.str("CHATELLY_RATE_API", default="600/m")
+CHATELLY_RATE_WIDGET = env.str("CHATELLY_RATE_WIDGET", default="120/m")
+CHATELLY_WS_MSG_RATE = env.str("CHATELLY_WS_MSG_RATE", default="20/10s")
+CHATELLY_WS_CONN_PER_IP = env.int("CHATELLY_WS_CONN_PER_IP", default=20)
+CHATELLY_MAX_MESSAGE_CHARS = env.int("CHATELLY_MAX_MESSAGE_CHARS", default=4000)
+CHATELLY_MAX_UPLOAD_MB = env.int("CHATELLY_MAX_UPLOAD_MB", default=10)
+CHATELLY_TRUSTED_PROXY_COUNT = env.int("CHATELLY_TRUSTED_PROXY_COUNT", default=0)
+CHATELLY_METRICS_TOKEN = env.str("CHATELLY_METRICS_TOKEN", default="")
+# /readyz fails below these free amounts.
+CHATELLY_READY_MIN_DISK_MB = env.int("CHATELLY_READY_MIN_DISK_MB", default=100)
+CHATELLY_READY_MIN_MEMORY_MB = env.int("CHATELLY_READY_MIN_MEMORY_MB", default=50)
+
+# --- CORS: only the dashboard origins, only on /api/ -----------------------
+CORS_ALLOWED_ORIGINS = _list("CORS_ALLOWED_ORIGINS", [])
+CORS_URLS_REGEX = r"^/api/.*$"
+CORS_ALLOW_CREDENTIALS = False
+
+# --- Files ----------------------------------------------------------------
+STATIC_URL = "static/"
+STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles")))
+STATICFILES_DIRS = [BASE_DIR / "static"]
+MEDIA_URL = "/media/"
+MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {
+        "BACKEND": (
+            "whitenoise.storage.CompressedManifestStaticFilesStorage"
+            if PRODUCTION
+            else "django.contrib.staticfiles.storage.StaticFilesStorage"
+        )
+    },
+}
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+# --- Security -------------------------------------------------------------
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SILENCED_SYSTEM_CHECKS = [
+    # Django's own RedisCache has an atomic incr(); django-ratelimit's list of
+    # supported backends predates it.
+    "django_ratelimit.W001",
+]
+if CACHES["default"]["BACKEND"].endswith("LocMemCache"):
+    # The embedded default is one process, so a per-process cache is shared
+    # by everything that counts.
+    SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
+
+if PRODUCTION:
+    SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=True)
+    if not SECURE_SSL_REDIRECT:
+        # TLS ends at the proxy, which sets X-Forwarded-Proto; redirecting here
+        # would loop, so W008 (no SSL redirect) is expected and silenced.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        SILENCED_SYSTEM_CHECKS.append("security.W008")
+    SECURE_HSTS_SECONDS = env.int("DJANGO_SECURE_HSTS_SECONDS", default=31_536_000)
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env.bool("DJANGO_SECURE_HSTS_INCLUDE_SUBDOMAINS", default=True)
+    SECURE_HSTS_PRELOAD = env.bool("DJANGO_SECURE_HSTS_PRELOAD", default=True)
+    SESSION_COOKIE_SECURE = True
+    CSRF_COOKIE_SECURE = True
+    CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
+    "loggers": {
+        # Our handlers answer every error in JSON; Django's request logger
+        # would print each 4xx as a warning.
+        "django.request": {"level": "ERROR"},
+    },
+}
+
+if not PRODUCTION:
+    # Serve static files straight from the apps, no collectstatic needed.
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True

@@ -1,0 +1,70 @@
+import pytest
+from django.core.management import call_command
+from django.test import override_settings
+
+from accounts.checks import check_token_blacklist
+
+pytestmark = pytest.mark.django_db
+
+
+@override_settings(CORS_ALLOWED_ORIGINS=["https://app.example.com"])
+def test_api_cors_allows_only_configured_origins(api):
+    ok = api.options(
+        "/api/v1/auth/login",
+        HTTP_ORIGIN="https://app.example.com",
+        HTTP_ACCESS_CONTROL_REQUEST_METHOD="POST",
+        HTTP_ACCESS_CONTROL_REQUEST_HEADERS="authorization,content-type",
+    )
+    assert ok["Access-Control-Allow-Origin"] == "https://app.example.com"
+    assert "authorization" in ok["Access-Control-Allow-Headers"]
+    assert "Access-Control-Allow-Credentials" not in ok
+    evil = api.get("/api/v1/auth/login", HTTP_ORIGIN="https://evil.example.net")
+    assert "Access-Control-Allow-Origin" not in evil
+    null = api.get("/api/v1/auth/login", HTTP_ORIGIN="null")
+    assert "Access-Control-Allow-Origin" not in null
+
+
+def test_openapi_schema_documents_every_auth_and_user_endpoint(api):
+    response = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json")
+    assert response.status_code == 200
+    schema = response.json()
+    assert schema["openapi"].startswith("3.")
+    expected = {
+        "/api/v1/auth/register": ("post", {"201", "400", "429"}),
+        "/api/v1/auth/login": ("post", {"200", "400", "401", "429"}),
+        "/api/v1/auth/refresh": ("post", {"200", "400", "401"}),
+        "/api/v1/auth/logout": ("post", {"204", "400", "401"}),
+        "/api/v1/user/profile": ("get", {"200", "401"}),
+        "/api/v1/user/password": ("post", {"200", "400", "401"}),
+    }
+    for path, (method, statuses) in expected.items():
+        operation = schema["paths"][path][method]
+        assert statuses <= set(operation["responses"]), path
+        if method == "post":
+            assert "requestBody" in operation, path
+    assert {"put", "patch"} <= set(schema["paths"]["/api/v1/user/profile"])
+    error = schema["components"]["schemas"]["Error"]
+    assert {"error", "message", "code"} <= set(error["required"])
+    # Routes without the slash are not listed twice.
+    assert not [p for p in schema["paths"] if p.endswith("/")]
+
+
+def test_openapi_docs_page_is_served(api):
+    response = api.get("/api/v1/docs/")
+    assert response.status_code == 200
+    assert b"swagger" in response.content.lower()
+
+
+def test_the_token_blacklist_check_fails_without_the_app(settings):
+    assert check_token_blacklist(None) == []
+    settings.INSTALLED_APPS = [a for a in settings.INSTALLED_APPS if "token_blacklist" not in a]
+    assert [e.id for e in check_token_blacklist(None)] == ["chatelly.E001"]
+
+
+def test_the_token_blacklist_check_fails_without_rotation(settings):
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "BLACKLIST_AFTER_ROTATION": False}
+    assert [e.id for e in check_token_blacklist(None)] == ["chatelly.E002"]
+
+
+def test_system_checks_pass():
+    call_command("check", fail_level="WARNING")

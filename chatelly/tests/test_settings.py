@@ -1,0 +1,93 @@
+"""Configuration: the embedded default, and production's refusals and checks."""
+
+import secrets
+
+import pytest
+
+from chatelly.testing import run_manage, run_python, server_env
+
+PRODUCTION_SECRETS = {
+    "DJANGO_ENV": "production",
+    "DJANGO_SECRET_KEY": secrets.token_urlsafe(50),
+    "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/chatelly",
+    "REDIS_URL": "redis://127.0.0.1:6379/0",
+    "DJANGO_ALLOWED_HOSTS": "chat.example.com",
+}
+
+SHOW = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'cache': s.CACHES['default']['BACKEND'], "
+    "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'age': s.DATABASES['default'].get('CONN_MAX_AGE'), "
+    "'health': s.DATABASES['default'].get('CONN_HEALTH_CHECKS'), 'debug': s.DEBUG}))"
+)
+
+
+def bare_env(**extra):
+    env = server_env(DATABASE_URL=None, REDIS_URL=None, CHATELLY_CACHE_PREFIX=None)
+    env.pop("DATABASE_URL", None)
+    env.pop("REDIS_URL", None)
+    env.update(extra)
+    return env
+
+
+def test_nothing_set_means_the_embedded_default():
+    import json
+
+    result = run_python(SHOW, bare_env())
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout) == {
+        "db": "django.db.backends.sqlite3",
+        "cache": "django.core.cache.backends.locmem.LocMemCache",
+        "layer": "channels.layers.InMemoryChannelLayer",
+        "age": 0,
+        "health": False,
+        "debug": False,
+    }
+
+
+def test_urls_switch_to_postgres_and_redis():
+    import json
+
+    env = bare_env(DATABASE_URL="postgres://postgres@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/0")
+    shown = json.loads(run_python(SHOW, env).stdout)
+    assert shown["db"] == "django.db.backends.postgresql"
+    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert shown["layer"].startswith("channels_redis.")
+    assert shown["age"] == 60 and shown["health"] is True
+
+
+@pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
+def test_production_refuses_to_start_without_its_secrets(missing):
+    env = bare_env(**PRODUCTION_SECRETS)
+    env.pop(missing)
+    result = run_python("import django; django.setup()", env)
+    assert result.returncode != 0
+    assert "ImproperlyConfigured" in result.stderr
+    assert missing in result.stderr
+
+
+@pytest.mark.parametrize("ssl_redirect", ["true", "false"])
+def test_production_passes_check_deploy(ssl_redirect):
+    env = bare_env(**PRODUCTION_SECRETS, DJANGO_SECURE_SSL_REDIRECT=ssl_redirect)
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_dev_key_fails_check_deploy():
+    """The check is real: production with a weak key does not pass."""
+    env = bare_env(**{**PRODUCTION_SECRETS, "DJANGO_SECRET_KEY": "short"})
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert "security.W009" in result.stdout + result.stderr
+
+
+def test_proxy_tls_sets_the_forwarded_proto_header():
+    env = bare_env(**PRODUCTION_SECRETS, DJANGO_SECURE_SSL_REDIRECT="false")
+    code = "import django; django.setup(); from django.conf import settings as s; print(s.SECURE_PROXY_SSL_HEADER)"
+    assert "HTTP_X_FORWARDED_PROTO" in run_python(code, env).stdout
+
+
+def test_an_unknown_environment_name_is_refused():
+    result = run_python("import django; django.setup()", bare_env(DJANGO_ENV="staging"))
+    assert result.returncode != 0
+    assert "DJANGO_ENV" in result.stderr

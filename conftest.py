@@ -1,0 +1,81 @@
+"""Fixtures shared by every app's tests."""
+
+import pytest
+from django.conf import settings
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
+
+from accounts import services as account_services
+
+PASSWORD = "correct-Horse-battery-9"
+
+
+def _clear_cache() -> None:
+    """Forget rate-limit counters and cached objects, only under our prefix."""
+    if settings.REDIS_URL:
+        client = cache._cache.get_client(write=True)
+        keys = list(client.scan_iter(match=f"{settings.CACHE_KEY_PREFIX}:*", count=1000))
+        if keys:
+            client.delete(*keys)
+    else:
+        cache.clear()
+
+
+class FastBCryptSHA256PasswordHasher(BCryptSHA256PasswordHasher):
+    """The production hasher with the fewest rounds bcrypt allows, for speed."""
+
+    rounds = 4
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings):
+    settings.PASSWORD_HASHERS = ["conftest.FastBCryptSHA256PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def clean_cache():
+    _clear_cache()
+    yield
+    _clear_cache()
+
+
+@pytest.fixture
+def api():
+    return APIClient()
+
+
+@pytest.fixture
+def make_user(db):
+    counter = iter(range(1, 10_000))
+
+    def make(email: str | None = None, password: str = PASSWORD, name: str = "Ada", **extra):
+        user = account_services.user_create(
+            email=email or f"user{next(counter)}@example.com", password=password, name=name
+        )
+        for field, value in extra.items():
+            setattr(user, field, value)
+        if extra:
+            user.save()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def user(make_user):
+    return make_user(email="owner@example.com")
+
+
+def bearer(user) -> dict:
+    from accounts.tokens import issue_token_pair
+
+    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token_pair(user)['access']}"}
+
+
+@pytest.fixture
+def auth_api(user):
+    client = APIClient()
+    client.credentials(**bearer(user))
+    return client
