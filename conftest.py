@@ -2,10 +2,9 @@
 
 import pytest
 from django.conf import settings
+from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
 from django.core.cache import cache
 from rest_framework.test import APIClient
-
-from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
 
 from accounts import services as account_services
 

@@ -63,7 +63,16 @@ class ServerProcess:
     def start(self, timeout: float = 30) -> "ServerProcess":
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port), "chatelly.asgi:application"],
+            [
+                sys.executable,
+                "-m",
+                "daphne",
+                "-b",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "chatelly.asgi:application",
+            ],
             cwd=BASE_DIR,
             env=self.env,
             stdout=self._log,
@@ -85,7 +94,10 @@ class ServerProcess:
         """(status, body bytes) of one HTTP request to this server."""
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(  # noqa: S310 (loopback)
-            f"{self.url}{path}", data=data, method=method, headers={"Content-Type": "application/json", **(headers or {})}
+            f"{self.url}{path}",
+            data=data,
+            method=method,
+            headers={"Content-Type": "application/json", **(headers or {})},
         )
         try:
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
@@ -126,5 +138,10 @@ def run_python(code: str, env: dict[str, str], timeout: float = 60) -> subproces
 
 def run_manage(*args: str, env: dict[str, str], timeout: float = 120) -> subprocess.CompletedProcess:
     return subprocess.run(  # noqa: S603
-        [sys.executable, "manage.py", *args], cwd=BASE_DIR, env=env, capture_output=True, text=True, timeout=timeout
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )

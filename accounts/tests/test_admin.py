@@ -51,7 +51,13 @@ def test_adding_a_duplicate_email_in_another_case_is_refused(staff_client, make_
     make_user(email="dup@example.com")
     response = staff_client.post(
         "/admin/accounts/user/add/",
-        {"email": "DUP@example.com", "name": "D", "plan": "free", "password1": PASSWORD, "password2": PASSWORD},
+        {
+            "email": "DUP@example.com",
+            "name": "D",
+            "plan": "free",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+        },
     )
     assert response.status_code == 200
     assert b"already exists" in response.content

@@ -21,7 +21,13 @@ def test_profile_shows_the_user(auth_api, user):
 def test_put_replaces_name_and_email_and_ignores_read_only_fields(auth_api, user):
     response = auth_api.put(
         PROFILE,
-        {"name": "Grace", "email": "Grace@Example.com", "plan": "business", "id": 999, "created_at": "2000-01-01"},
+        {
+            "name": "Grace",
+            "email": "Grace@Example.com",
+            "plan": "business",
+            "id": 999,
+            "created_at": "2000-01-01",
+        },
         format="json",
     )
     assert response.status_code == 200
@@ -100,14 +106,18 @@ def test_a_wrong_current_password_is_refused(auth_api, user):
 
 
 def test_a_weak_new_password_is_refused(auth_api, user):
-    response = auth_api.post(PASSWORD_URL, {"current_password": PASSWORD, "new_password": "123"}, format="json")
+    response = auth_api.post(
+        PASSWORD_URL, {"current_password": PASSWORD, "new_password": "123"}, format="json"
+    )
     assert response.status_code == 400
     assert set(response.json()["details"]) == {"new_password"}
     user.refresh_from_db()
     assert user.check_password(PASSWORD)
 
 
-@pytest.mark.parametrize("body", [{}, {"current_password": PASSWORD}, {"current_password": 1, "new_password": 2}])
+@pytest.mark.parametrize(
+    "body", [{}, {"current_password": PASSWORD}, {"current_password": 1, "new_password": 2}]
+)
 def test_password_change_validates_its_body(auth_api, body):
     response = auth_api.post(PASSWORD_URL, body, format="json")
     assert response.status_code == 400

@@ -64,7 +64,9 @@ def test_register_is_limited_per_ip(api, settings):
     for n in range(2):
         body = {"email": f"u{n}@example.com", "password": PASSWORD, "name": "U"}
         assert api.post(REGISTER, body, format="json").status_code == 201
-    response = api.post(REGISTER, {"email": "u9@example.com", "password": PASSWORD, "name": "U"}, format="json")
+    response = api.post(
+        REGISTER, {"email": "u9@example.com", "password": PASSWORD, "name": "U"}, format="json"
+    )
     assert_rate_limited(response)
     assert User.objects.count() == 2
 

@@ -123,7 +123,9 @@ def test_an_inactive_user_cannot_log_in(api, make_user):
     assert response.json()["error"] == "authentication_failed"
 
 
-@pytest.mark.parametrize("body", [{}, {"email": "a@example.com"}, {"password": "x"}, {"email": 1, "password": 2}])
+@pytest.mark.parametrize(
+    "body", [{}, {"email": "a@example.com"}, {"password": "x"}, {"email": 1, "password": 2}]
+)
 def test_login_validates_its_body(api, body):
     response = api.post(LOGIN, body, format="json")
     assert response.status_code == 400

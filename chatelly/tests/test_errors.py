@@ -29,7 +29,9 @@ def test_malformed_json_is_a_parse_error(api):
 
 
 def test_a_form_body_is_an_unsupported_media_type(api):
-    response = api.post("/api/v1/auth/login", data="email=a&password=b", content_type="application/x-www-form-urlencoded")
+    response = api.post(
+        "/api/v1/auth/login", data="email=a&password=b", content_type="application/x-www-form-urlencoded"
+    )
     assert_error(response, 415, "unsupported_media_type")
 
 

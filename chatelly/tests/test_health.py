@@ -57,7 +57,9 @@ def test_readyz_names_the_database_when_it_is_unreachable():
         # The process itself is alive.
         assert server.get("/healthz")[0] == 200
         # An API call that needs the database answers 503 `unavailable`.
-        status, raw = server.request("POST", "/api/v1/auth/login", {"email": "a@example.com", "password": "x"})
+        status, raw = server.request(
+            "POST", "/api/v1/auth/login", {"email": "a@example.com", "password": "x"}
+        )
         assert status == 503
         assert json.loads(raw) == {
             "error": "unavailable",
