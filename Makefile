@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint fmt migrate venv clean
+.PHONY: run test lint fmt migrate venv clean system-deps
 
 venv: $(VENV)/.installed
 
@@ -37,6 +37,17 @@ lint: venv
 fmt: venv
 	$(BIN)/ruff check --fix .
 	$(BIN)/ruff format .
+
+# Debian packages some tests use: Chromium for the widget's browser tests,
+# docker-compose to validate docker-compose.yml (no engine needed). Needs root.
+SYSTEM_PACKAGES := chromium docker-compose
+system-deps:
+	@missing=""; \
+	  command -v chromium >/dev/null || missing="$$missing chromium"; \
+	  command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	  if [ -n "$$missing" ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	  fi
 
 clean:
 	rm -rf $(VENV) db.sqlite3 test_db.sqlite3 staticfiles

@@ -9,6 +9,7 @@ from rest_framework.views import APIView
 from chatelly.api.client_ip import client_ip_for_request
 from chatelly.api.ratelimit import enforce_rate
 from chatelly.api.schema import errors
+from chatelly.api.validation import valid_data
 
 from . import services
 from .models import normalize_email
@@ -53,7 +54,7 @@ class RegisterView(PublicAuthView):
             key_value=client_ip_for_request(request),
             rate_setting="CHATELLY_RATE_REGISTER",
         )
-        data = _valid(RegisterInput, request)
+        data = valid_data(RegisterInput, request)
         user, tokens = services.user_register(**data)
         return Response(_auth_body(user, tokens), status=status.HTTP_201_CREATED)
 
@@ -81,7 +82,7 @@ class LoginView(PublicAuthView):
                 key_value=normalize_email(email),
                 rate_setting="CHATELLY_RATE_LOGIN_EMAIL",
             )
-        data = _valid(LoginInput, request)
+        data = valid_data(LoginInput, request)
         user, tokens = services.user_login(**data)
         return Response(_auth_body(user, tokens))
 
@@ -94,7 +95,7 @@ class RefreshView(PublicAuthView):
         responses={200: TokenPairOutput, **errors(400, 401, 415, e401="token_not_valid")},
     )
     def post(self, request):
-        data = _valid(RefreshInput, request)
+        data = valid_data(RefreshInput, request)
         return Response(services.token_refresh(refresh=data["refresh"]))
 
 
@@ -106,7 +107,7 @@ class LogoutView(PublicAuthView):
         responses={204: None, **errors(400, 401, 415, e401="token_not_valid")},
     )
     def post(self, request):
-        data = _valid(RefreshInput, request)
+        data = valid_data(RefreshInput, request)
         services.token_logout(refresh=data["refresh"])
         return Response(status=status.HTTP_204_NO_CONTENT)
 
@@ -137,7 +138,7 @@ class ProfileView(APIView):
         return self._update(request, partial=True)
 
     def _update(self, request, *, partial: bool):
-        data = _valid(ProfileInput, request, partial=partial)
+        data = valid_data(ProfileInput, request, partial=partial)
         user = services.user_update_profile(user=request.user, **data)
         return Response(UserSerializer(user).data)
 
@@ -150,12 +151,6 @@ class PasswordView(APIView):
         responses={200: TokenPairOutput, **errors(400, 401, 415)},
     )
     def post(self, request):
-        data = _valid(PasswordChangeInput, request)
+        data = valid_data(PasswordChangeInput, request)
         tokens = services.user_change_password(user=request.user, **data)
         return Response(tokens)
-
-
-def _valid(serializer_class, request, *, partial: bool = False) -> dict:
-    serializer = serializer_class(data=request.data, partial=partial)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)

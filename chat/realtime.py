@@ -38,3 +38,18 @@ def send_on_commit(group: str, event: dict) -> None:
 def user_sockets_close(*, user_id: int, code: int) -> None:
     """Close every agent socket of a user (password changed, deactivated)."""
     send_on_commit(user_group(user_id), {"type": "socket.close", "code": code})
+
+
+def website_group(website_id: int) -> str:
+    """Every socket of a website: its agents' and its visitors'."""
+    return f"website.{website_id}"
+
+
+def website_widget_off(*, website_id: int) -> None:
+    """The key was rotated, or the widget switched off or deleted: visitors go."""
+    send_on_commit(website_group(website_id), {"type": "widget.off", "website_id": website_id})
+
+
+def member_removed(*, website_id: int, user_id: int) -> None:
+    """A member lost access: their agent sockets close with 4403."""
+    send_on_commit(user_group(user_id), {"type": "membership.removed", "website_id": website_id})

@@ -200,6 +200,10 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["chatelly.api.schema.drop_slash_duplicates"],
+    "ENUM_NAME_OVERRIDES": {
+        "AssignableRoleEnum": ["admin", "agent"],
+        "RoleEnum": "websites.models.Role",
+    },
 }
 
 # --- Rate limits (django-ratelimit rates: N/period, period s, m, h, d) ----

@@ -11,12 +11,14 @@ from .api.routes import both
 api_v1 = [
     path("auth/", include(auth_urlpatterns)),
     path("user/", include(user_urlpatterns)),
+    path("", include("websites.urls")),
     *both("schema", SpectacularAPIView.as_view(), "schema"),
     *both("docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
 ]
 
 urlpatterns = [
     path("api/v1/", include(api_v1)),
+    path("widget/", include("widget.urls")),
     *both("healthz", health.healthz, "healthz"),
     *both("readyz", health.readyz, "readyz"),
     path("admin/", admin.site.urls),

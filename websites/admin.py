@@ -1,0 +1,89 @@
+"""Staff view of websites: search, filters, members, and actions through services."""
+
+from django import forms
+from django.contrib import admin, messages
+
+from chatelly.api.errors import PlanLimit
+
+from . import services
+from .domains import InvalidDomain, normalize_domain
+from .models import Membership, Website
+from .settings_schema import SettingsError, validate_settings
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    fields = ("user", "role", "created_at")
+    readonly_fields = fields
+    can_delete = False
+    show_change_link = False
+
+    def has_add_permission(self, request, obj=None):
+        return False  # members are added through the API, which checks plans and roles
+
+
+class WebsiteForm(forms.ModelForm):
+    class Meta:
+        model = Website
+        fields = ("user", "name", "domain", "max_users", "is_active", "settings")
+
+    def clean_domain(self):
+        try:
+            return normalize_domain(self.cleaned_data["domain"])
+        except InvalidDomain as exc:
+            raise forms.ValidationError(str(exc)) from exc
+
+    def clean(self):
+        cleaned = super().clean()
+        owner = cleaned.get("user") or getattr(self.instance, "user", None)
+        if owner is not None:
+            try:
+                services.check_plan(
+                    owner=owner, max_users=cleaned.get("max_users"), adding=self.instance.pk is None
+                )
+            except PlanLimit as exc:
+                raise forms.ValidationError(str(exc.detail)) from exc
+        return cleaned
+
+    def clean_settings(self):
+        try:
+            return validate_settings(self.cleaned_data["settings"] or {})
+        except SettingsError as exc:
+            raise forms.ValidationError(f"{exc.path}: {exc.message}") from exc
+
+
+@admin.register(Website)
+class WebsiteAdmin(admin.ModelAdmin):
+    form = WebsiteForm
+    list_display = ("name", "domain", "user", "is_active", "max_users", "created_at")
+    list_filter = ("is_active", "user__plan")
+    search_fields = ("name", "domain", "user__email")
+    list_select_related = ("user",)
+    readonly_fields = ("widget_key", "created_at", "updated_at")
+    raw_id_fields = ("user",)
+    inlines = [MembershipInline]
+    actions = ["deactivate", "rotate_key"]
+
+    def save_model(self, request, obj, form, change):
+        fields = {
+            name: form.cleaned_data[name] for name in services.EDITABLE_FIELDS if name in form.cleaned_data
+        }
+        if change:
+            current = Website.objects.get(pk=obj.pk)
+            services.website_update(website=current, **fields)
+        else:
+            created = services.website_create(owner=form.cleaned_data["user"], **fields)
+            obj.pk = created.pk
+
+    @admin.action(description="Deactivate selected websites (widget off, sockets closed)")
+    def deactivate(self, request, queryset):
+        for website in queryset.filter(is_active=True).select_related("user"):
+            services.website_update(website=website, is_active=False)
+        self.message_user(request, "Deactivated.", messages.SUCCESS)
+
+    @admin.action(description="Rotate the widget key of selected websites")
+    def rotate_key(self, request, queryset):
+        for website in queryset:
+            services.website_rotate_key(website=website)
+        self.message_user(request, "Rotated.", messages.SUCCESS)

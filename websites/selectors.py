@@ -1,0 +1,52 @@
+"""Reads on websites and memberships, always scoped to what the caller may see."""
+
+from django.db.models import F, QuerySet
+from rest_framework.exceptions import NotFound, PermissionDenied
+
+from .models import ROLE_RANK, Membership, Role, Website
+
+
+def website_list_for_user(*, user) -> QuerySet[Website]:
+    """The caller's websites, each annotated with the caller's `role`."""
+    return (
+        Website.objects.filter(memberships__user=user)
+        .annotate(role=F("memberships__role"))
+        .order_by("-created_at", "-id")
+    )
+
+
+def website_get_for_user(*, user, website_id, min_role: str = Role.AGENT) -> Website:
+    """The website with `role` set; 404 for a non-member, 403 for a too-low role."""
+    try:
+        website_id = int(website_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    website = website_list_for_user(user=user).filter(id=website_id).first()
+    if website is None:
+        raise NotFound()
+    if ROLE_RANK[website.role] < ROLE_RANK[min_role]:
+        raise PermissionDenied("Your role on this website does not allow this.")
+    return website
+
+
+def website_ids_for_user(*, user) -> list[int]:
+    return list(Membership.objects.filter(user=user).values_list("website_id", flat=True))
+
+
+def member_list(*, website: Website) -> QuerySet[Membership]:
+    return Membership.objects.filter(website=website).select_related("user").order_by("created_at", "id")
+
+
+def member_get(*, website: Website, user_id) -> Membership:
+    try:
+        user_id = int(user_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    membership = member_list(website=website).filter(user_id=user_id).first()
+    if membership is None:
+        raise NotFound()
+    return membership
+
+
+def is_member(*, website_id: int, user_id: int) -> bool:
+    return Membership.objects.filter(website_id=website_id, user_id=user_id).exists()

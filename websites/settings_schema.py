@@ -1,0 +1,187 @@
+"""The `settings` object of a website: its keys, their types, which are public.
+
+Errors name the key as `settings.<key>` (deeper: `settings.<key>.<part>`),
+the way API.md's `details` does.
+"""
+
+import re
+import zoneinfo
+
+from .domains import normalize_origin
+
+PUBLIC_KEYS = (
+    "title",
+    "color",
+    "position",
+    "greeting",
+    "away_message",
+    "require_email",
+    "locale",
+    "business_hours",
+)
+PRIVATE_KEYS = ("allowed_origins", "auto_replies")
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+MAX_ORIGINS = 50
+MAX_RULES = 50
+MAX_KEYWORDS = 20
+MAX_KEYWORD_CHARS = 100
+MAX_REPLY_CHARS = 1000
+MAX_RANGES_PER_DAY = 6
+
+_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
+_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
+_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
+
+
+class SettingsError(ValueError):
+    def __init__(self, path: str, message: str):
+        super().__init__(message)
+        self.path = path
+        self.message = message
+
+
+def _text(value, path: str, limit: int) -> str:
+    if not isinstance(value, str):
+        raise SettingsError(path, "Must be a string.")
+    if len(value) > limit:
+        raise SettingsError(path, f"At most {limit} characters.")
+    return value
+
+
+def _title(value, path):
+    return _text(value, path, 60)
+
+
+def _long_text(value, path):
+    return _text(value, path, 1000)
+
+
+def _color(value, path):
+    if not isinstance(value, str) or not _COLOR.match(value):
+        raise SettingsError(path, "A colour as #rrggbb.")
+    return value.lower()
+
+
+def _position(value, path):
+    if value not in ("left", "right"):
+        raise SettingsError(path, 'Either "left" or "right".')
+    return value
+
+
+def _bool(value, path):
+    if not isinstance(value, bool):
+        raise SettingsError(path, "Must be true or false.")
+    return value
+
+
+def _locale(value, path):
+    if not isinstance(value, str) or len(value) > 35 or not _LOCALE.match(value):
+        raise SettingsError(path, "A language tag such as en or de-DE.")
+    return value
+
+
+def _business_hours(value, path):
+    if not isinstance(value, dict):
+        raise SettingsError(path, "Must be an object with timezone and days.")
+    unknown = set(value) - {"timezone", "days"}
+    if unknown:
+        raise SettingsError(f"{path}.{sorted(unknown)[0]}", "Unknown key.")
+    zone = value.get("timezone")
+    if not isinstance(zone, str):
+        raise SettingsError(f"{path}.timezone", "An IANA time zone such as Europe/Berlin.")
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(f"{path}.timezone", "An IANA time zone such as Europe/Berlin.") from exc
+    days = value.get("days", {})
+    if not isinstance(days, dict):
+        raise SettingsError(f"{path}.days", "Must be an object of weekday to time ranges.")
+    clean_days = {}
+    for day, ranges in days.items():
+        day_path = f"{path}.days.{day}"
+        if day not in DAYS:
+            raise SettingsError(day_path, f"Unknown day; one of {', '.join(DAYS)}.")
+        if not isinstance(ranges, list) or len(ranges) > MAX_RANGES_PER_DAY:
+            raise SettingsError(day_path, f"A list of at most {MAX_RANGES_PER_DAY} [start, end] ranges.")
+        for index, pair in enumerate(ranges):
+            if (
+                not isinstance(pair, list)
+                or len(pair) != 2
+                or not all(isinstance(t, str) and _TIME.match(t) for t in pair)
+                or pair[0] >= pair[1]
+            ):
+                raise SettingsError(
+                    f"{day_path}.{index}", 'A range ["HH:MM", "HH:MM"] with start before end.'
+                )
+        clean_days[day] = [list(pair) for pair in ranges]
+    return {"timezone": zone, "days": clean_days}
+
+
+def _allowed_origins(value, path):
+    if not isinstance(value, list) or len(value) > MAX_ORIGINS:
+        raise SettingsError(path, f"A list of at most {MAX_ORIGINS} origins.")
+    clean = []
+    for index, origin in enumerate(value):
+        normalized = normalize_origin(origin) if isinstance(origin, str) else None
+        if normalized is None or not normalized.startswith(("http://", "https://")):
+            raise SettingsError(f"{path}.{index}", "A full origin such as https://app.example.com.")
+        if normalized not in clean:
+            clean.append(normalized)
+    return clean
+
+
+def _auto_replies(value, path):
+    if not isinstance(value, list) or len(value) > MAX_RULES:
+        raise SettingsError(path, f"A list of at most {MAX_RULES} rules.")
+    clean = []
+    for index, rule in enumerate(value):
+        rule_path = f"{path}.{index}"
+        if not isinstance(rule, dict) or set(rule) != {"keywords", "reply"}:
+            raise SettingsError(rule_path, 'An object {"keywords": [...], "reply": "..."}.')
+        keywords = rule["keywords"]
+        if not isinstance(keywords, list) or not 1 <= len(keywords) <= MAX_KEYWORDS:
+            raise SettingsError(f"{rule_path}.keywords", f"A list of 1 to {MAX_KEYWORDS} keywords.")
+        for k_index, keyword in enumerate(keywords):
+            if not isinstance(keyword, str) or not keyword.strip() or len(keyword) > MAX_KEYWORD_CHARS:
+                raise SettingsError(
+                    f"{rule_path}.keywords.{k_index}",
+                    f"A non-empty string of at most {MAX_KEYWORD_CHARS} characters.",
+                )
+        reply = _text(rule["reply"], f"{rule_path}.reply", MAX_REPLY_CHARS)
+        if not reply.strip():
+            raise SettingsError(f"{rule_path}.reply", "May not be blank.")
+        clean.append({"keywords": [k.strip() for k in keywords], "reply": reply})
+    return clean
+
+
+VALIDATORS = {
+    "title": _title,
+    "color": _color,
+    "position": _position,
+    "greeting": _long_text,
+    "away_message": _long_text,
+    "require_email": _bool,
+    "locale": _locale,
+    "business_hours": _business_hours,
+    "allowed_origins": _allowed_origins,
+    "auto_replies": _auto_replies,
+}
+
+
+def validate_settings(value) -> dict:
+    """The cleaned settings, or SettingsError naming the first bad key."""
+    if not isinstance(value, dict):
+        raise SettingsError("settings", "Must be an object.")
+    clean = {}
+    for key, item in value.items():
+        path = f"settings.{key}"
+        validator = VALIDATORS.get(key)
+        if validator is None:
+            raise SettingsError(path, "Unknown setting.")
+        clean[key] = validator(item, path)
+    return clean
+
+
+def public_settings(settings: dict) -> dict:
+    return {key: settings[key] for key in PUBLIC_KEYS if key in settings}

@@ -1,0 +1,162 @@
+"""Website and member endpoints (API.md: Websites). Thin: parse, call a service, answer."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chatelly.api.pagination import PageNumberPagination
+from chatelly.api.schema import errors
+from chatelly.api.validation import valid_data
+
+from . import selectors, services
+from .models import Role
+from .serializers import MemberAddInput, MemberRoleInput, MemberSerializer, WebsiteInput, WebsiteSerializer
+
+PAGE = [OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="1..100, default 20")]
+
+
+def _paginated(view, request, queryset, serializer_class):
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(queryset, request, view=view)
+    return paginator.get_paginated_response(serializer_class(page, many=True).data)
+
+
+class WebsiteListView(APIView):
+    @extend_schema(
+        tags=["websites"],
+        summary="The caller's websites",
+        parameters=PAGE,
+        responses={200: WebsiteSerializer(many=True), **errors(401, 404)},
+    )
+    def get(self, request):
+        return _paginated(
+            self, request, selectors.website_list_for_user(user=request.user), WebsiteSerializer
+        )
+
+    @extend_schema(
+        tags=["websites"],
+        summary="Add a website; the caller becomes its owner",
+        request=WebsiteInput,
+        responses={201: WebsiteSerializer, **errors(400, 401, 403, 415, e403="plan_limit")},
+    )
+    def post(self, request):
+        data = valid_data(WebsiteInput, request)
+        website = services.website_create(owner=request.user, **data)
+        return Response(WebsiteSerializer(website).data, status=status.HTTP_201_CREATED)
+
+
+class WebsiteDetailView(APIView):
+    @extend_schema(
+        tags=["websites"], summary="One website", responses={200: WebsiteSerializer, **errors(401, 404)}
+    )
+    def get(self, request, website_id):
+        return Response(
+            WebsiteSerializer(selectors.website_get_for_user(user=request.user, website_id=website_id)).data
+        )
+
+    @extend_schema(
+        tags=["websites"],
+        summary="Replace a website's fields (owner, admin)",
+        request=WebsiteInput,
+        responses={200: WebsiteSerializer, **errors(400, 401, 403, 404, 415)},
+    )
+    def put(self, request, website_id):
+        return self._update(request, website_id, partial=False)
+
+    @extend_schema(
+        tags=["websites"],
+        summary="Change some of a website's fields (owner, admin)",
+        request=WebsiteInput(partial=True),
+        responses={200: WebsiteSerializer, **errors(400, 401, 403, 404, 415)},
+    )
+    def patch(self, request, website_id):
+        return self._update(request, website_id, partial=True)
+
+    def _update(self, request, website_id, *, partial):
+        website = selectors.website_get_for_user(
+            user=request.user, website_id=website_id, min_role=Role.ADMIN
+        )
+        data = valid_data(WebsiteInput, request, partial=partial)
+        website = services.website_update(website=website, **data)
+        return Response(WebsiteSerializer(website).data)
+
+    @extend_schema(
+        tags=["websites"],
+        summary="Delete a website and everything in it (owner)",
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request, website_id):
+        website = selectors.website_get_for_user(
+            user=request.user, website_id=website_id, min_role=Role.OWNER
+        )
+        services.website_delete(website=website)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class WebsiteRotateKeyView(APIView):
+    @extend_schema(
+        tags=["websites"],
+        summary="Give the website a new widget key; the old one stops working at once",
+        request=None,
+        responses={200: WebsiteSerializer, **errors(401, 403, 404)},
+    )
+    def post(self, request, website_id):
+        website = selectors.website_get_for_user(
+            user=request.user, website_id=website_id, min_role=Role.ADMIN
+        )
+        return Response(WebsiteSerializer(services.website_rotate_key(website=website)).data)
+
+
+class MemberListView(APIView):
+    @extend_schema(
+        tags=["members"],
+        summary="The website's members",
+        parameters=PAGE,
+        responses={200: MemberSerializer(many=True), **errors(401, 404)},
+    )
+    def get(self, request, website_id):
+        website = selectors.website_get_for_user(user=request.user, website_id=website_id)
+        return _paginated(self, request, selectors.member_list(website=website), MemberSerializer)
+
+    @extend_schema(
+        tags=["members"],
+        summary="Add a member by email (owner, admin)",
+        request=MemberAddInput,
+        responses={201: MemberSerializer, **errors(400, 401, 403, 404, 409, 415)},
+    )
+    def post(self, request, website_id):
+        website = selectors.website_get_for_user(
+            user=request.user, website_id=website_id, min_role=Role.ADMIN
+        )
+        data = valid_data(MemberAddInput, request)
+        membership = services.member_add(website=website, **data)
+        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+
+
+class MemberDetailView(APIView):
+    @extend_schema(
+        tags=["members"],
+        summary="Change a member's role (owner, admin)",
+        request=MemberRoleInput,
+        responses={200: MemberSerializer, **errors(400, 401, 403, 404, 409, 415)},
+    )
+    def patch(self, request, website_id, user_id):
+        website = selectors.website_get_for_user(
+            user=request.user, website_id=website_id, min_role=Role.ADMIN
+        )
+        membership = selectors.member_get(website=website, user_id=user_id)
+        data = valid_data(MemberRoleInput, request)
+        return Response(MemberSerializer(services.member_set_role(membership=membership, **data)).data)
+
+    @extend_schema(
+        tags=["members"],
+        summary="Remove a member (owner, admin); their agent sockets close",
+        responses={204: None, **errors(401, 403, 404, 409)},
+    )
+    def delete(self, request, website_id, user_id):
+        website = selectors.website_get_for_user(
+            user=request.user, website_id=website_id, min_role=Role.ADMIN
+        )
+        services.member_remove(membership=selectors.member_get(website=website, user_id=user_id))
+        return Response(status=status.HTTP_204_NO_CONTENT)

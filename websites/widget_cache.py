@@ -1,0 +1,54 @@
+"""The widget's view of a website, cached by widget key (config, script, sockets).
+
+Every public request resolves its key here, so the hot path costs one cache
+read. Services drop the entry after commit whenever the website changes.
+"""
+
+from django.core.cache import cache
+from django.db import transaction
+
+from .models import Website
+
+TTL_SECONDS = 300
+MISSING_TTL_SECONDS = 30
+_MISSING = "missing"
+
+
+def _key(widget_key: str) -> str:
+    return f"widget:site:{widget_key}"
+
+
+def _snapshot(website: Website) -> dict:
+    return {
+        "id": website.id,
+        "user_id": website.user_id,
+        "name": website.name,
+        "domain": website.domain,
+        "widget_key": website.widget_key,
+        "max_users": website.max_users,
+        "settings": website.settings,
+        "updated_at": website.updated_at.isoformat(),
+    }
+
+
+def active_site(widget_key: str) -> dict | None:
+    """The active website of this key, as a plain dict, or None."""
+    if not isinstance(widget_key, str) or not 16 <= len(widget_key) <= 64:
+        return None
+    cached = cache.get(_key(widget_key))
+    if cached == _MISSING:
+        return None
+    if cached is not None:
+        return cached
+    website = Website.objects.filter(widget_key=widget_key, is_active=True).first()
+    if website is None:
+        cache.set(_key(widget_key), _MISSING, MISSING_TTL_SECONDS)
+        return None
+    snapshot = _snapshot(website)
+    cache.set(_key(widget_key), snapshot, TTL_SECONDS)
+    return snapshot
+
+
+def forget_on_commit(*widget_keys: str) -> None:
+    keys = [_key(k) for k in widget_keys]
+    transaction.on_commit(lambda: cache.delete_many(keys))

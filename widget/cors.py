@@ -1,0 +1,42 @@
+"""CORS for the public widget endpoints: the website's own origins, exactly.
+
+`Access-Control-Allow-Origin` is the request's origin when it is the
+website's domain (any scheme and port, wildcards honoured) or one of its
+`allowed_origins`; never `*`, never with credentials. Anything else, `null`
+included, gets no CORS header at all.
+"""
+
+from django.conf import settings
+
+from websites.domains import origin_allowed
+
+ALLOWED_METHODS = "GET, POST, OPTIONS"
+ALLOWED_HEADERS = "Content-Type, X-Visitor-Token"
+PREFLIGHT_MAX_AGE = "600"
+
+
+def site_allows_origin(site: dict, origin: str | None) -> bool:
+    return origin_allowed(
+        origin,
+        domain=site["domain"],
+        allowed_origins=site["settings"].get("allowed_origins", []),
+        dev=not settings.PRODUCTION,
+    )
+
+
+def add_cors_headers(response, *, site: dict | None, origin: str | None, preflight: bool = False):
+    _vary(response)
+    if site is None or not site_allows_origin(site, origin):
+        return response
+    response["Access-Control-Allow-Origin"] = origin
+    if preflight:
+        response["Access-Control-Allow-Methods"] = ALLOWED_METHODS
+        response["Access-Control-Allow-Headers"] = ALLOWED_HEADERS
+        response["Access-Control-Max-Age"] = PREFLIGHT_MAX_AGE
+    return response
+
+
+def _vary(response) -> None:
+    existing = response.get("Vary", "")
+    if "origin" not in existing.lower():
+        response["Vary"] = f"{existing}, Origin" if existing else "Origin"
