@@ -20,6 +20,9 @@ def _clear_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
+    from chat import presence
+
+    presence._memory.clear()
 
 
 class FastBCryptSHA256PasswordHasher(BCryptSHA256PasswordHasher):

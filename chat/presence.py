@@ -1,10 +1,15 @@
 """Who is connected, right across several server processes and after one dies.
 
-Each socket registers under a connection id with an expiry time and renews it
-on a heartbeat; readers count only entries that have not expired, so a dead
-process's sockets drop out within `TTL_SECONDS` by themselves. With Redis the
-entries are sorted sets scored by expiry; the embedded default keeps them in
-this process (it is the only one).
+Every socket registers under its connection id with an expiry time and renews
+it on a heartbeat; readers count only entries that have not expired, so the
+sockets of a process that died drop out within `TTL_SECONDS` by themselves.
+With Redis the entries are sorted sets scored by expiry, changed by Lua
+scripts so that limits are checked and taken in one step; the embedded
+default keeps the same sets in this process (it is the only one).
+
+Sets: `ip:<ip>` (a client IP's sockets), `visitors:<website>` (distinct
+visitors, for `max_users`), `tabs:<website>:<visitor>` (a visitor's sockets),
+`agents:<website>` (agent sockets).
 """
 
 import threading
@@ -16,75 +21,235 @@ from django.core.cache import cache
 TTL_SECONDS = 60
 HEARTBEAT_SECONDS = 20
 
+IP_LIMIT = -1
+WEBSITE_FULL = -2
+
+_JOIN_VISITOR = """
+local now = tonumber(ARGV[1])
+for i = 1, 3 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
+local ip_limit, max_users = tonumber(ARGV[5]), tonumber(ARGV[6])
+if ip_limit > 0 and redis.call('ZCARD', KEYS[1]) >= ip_limit then return -1 end
+if max_users > 0 and not redis.call('ZSCORE', KEYS[2], ARGV[3])
+   and redis.call('ZCARD', KEYS[2]) >= max_users then return -2 end
+redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
+redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
+for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
+return redis.call('ZCARD', KEYS[3])
+"""
+
+_LEAVE_VISITOR = """
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREM', KEYS[3], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[1]))
+local left = redis.call('ZCARD', KEYS[3])
+if left == 0 then redis.call('ZREM', KEYS[2], ARGV[3]) end
+return left
+"""
+
+_JOIN = """
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]))
+local before = redis.call('ZCARD', KEYS[1])
+redis.call('ZADD', KEYS[1], ARGV[3], ARGV[2])
+redis.call('EXPIRE', KEYS[1], ARGV[4])
+return before
+"""
+
+_LEAVE = """
+redis.call('ZREM', KEYS[1], ARGV[2])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', tonumber(ARGV[1]))
+return redis.call('ZCARD', KEYS[1])
+"""
+
+
+class _RedisStore:
+    def __init__(self):
+        self._scripts: dict = {}
+
+    def _client(self):
+        return cache._cache.get_client(write=True)
+
+    def _run(self, source: str, keys: list[str], args: list) -> int:
+        client = self._client()
+        script = self._scripts.get((id(client), source))
+        if script is None:
+            script = self._scripts[(id(client), source)] = client.register_script(source)
+        return int(script(keys=keys, args=args, client=client))
+
+    def join_visitor(self, keys, now, conn, visitor, expires, ip_limit, max_users) -> int:
+        return self._run(
+            _JOIN_VISITOR, keys, [now, conn, visitor, expires, ip_limit, max_users, TTL_SECONDS * 2]
+        )
+
+    def leave_visitor(self, keys, now, conn, visitor) -> int:
+        return self._run(_LEAVE_VISITOR, keys, [now, conn, visitor])
+
+    def join(self, key, now, member, expires) -> int:
+        return self._run(_JOIN, [key], [now, member, expires, TTL_SECONDS * 2])
+
+    def leave(self, key, now, member) -> int:
+        return self._run(_LEAVE, [key], [now, member])
+
+    def renew(self, entries: list[tuple[str, str]], expires: float) -> None:
+        pipe = self._client().pipeline(transaction=False)
+        for key, member in entries:
+            pipe.zadd(key, {member: expires})
+            pipe.expire(key, TTL_SECONDS * 2)
+        pipe.execute()
+
+    def count(self, key: str, now: float) -> int:
+        return int(self._client().zcount(key, f"({now}", "+inf"))
+
+    def contains(self, key: str, member: str, now: float) -> bool:
+        score = self._client().zscore(key, member)
+        return score is not None and score > now
+
 
 class _MemoryStore:
+    """The same sets for the single process of the embedded default."""
+
     def __init__(self):
         self._lock = threading.Lock()
         self._sets: dict[str, dict[str, float]] = {}
 
-    def add(self, key: str, member: str, expires: float) -> None:
-        with self._lock:
-            self._sets.setdefault(key, {})[member] = expires
+    def _live(self, key: str, now: float) -> dict[str, float]:
+        entries = self._sets.setdefault(key, {})
+        for member in [m for m, expiry in entries.items() if expiry <= now]:
+            del entries[member]
+        return entries
 
-    def remove(self, key: str, member: str) -> None:
+    def join_visitor(self, keys, now, conn, visitor, expires, ip_limit, max_users) -> int:
         with self._lock:
-            self._sets.get(key, {}).pop(member, None)
+            ips, visitors, tabs = (self._live(k, now) for k in keys)
+            if ip_limit > 0 and len(ips) >= ip_limit:
+                return IP_LIMIT
+            if max_users > 0 and visitor not in visitors and len(visitors) >= max_users:
+                return WEBSITE_FULL
+            ips[conn] = visitors[visitor] = tabs[conn] = expires
+            return len(tabs)
 
-    def live(self, key: str, now: float) -> list[str]:
+    def leave_visitor(self, keys, now, conn, visitor) -> int:
+        ip_key, visitors_key, tabs_key = keys
         with self._lock:
-            entries = self._sets.get(key, {})
-            for member in [m for m, exp in entries.items() if exp <= now]:
-                del entries[member]
-            return list(entries)
+            self._live(ip_key, now).pop(conn, None)
+            tabs = self._live(tabs_key, now)
+            tabs.pop(conn, None)
+            if not tabs:
+                self._live(visitors_key, now).pop(visitor, None)
+            return len(tabs)
+
+    def join(self, key, now, member, expires) -> int:
+        with self._lock:
+            entries = self._live(key, now)
+            before = len(entries)
+            entries[member] = expires
+            return before
+
+    def leave(self, key, now, member) -> int:
+        with self._lock:
+            entries = self._live(key, now)
+            entries.pop(member, None)
+            return len(entries)
+
+    def renew(self, entries: list[tuple[str, str]], expires: float) -> None:
+        with self._lock:
+            for key, member in entries:
+                self._sets.setdefault(key, {})[member] = expires
+
+    def count(self, key: str, now: float) -> int:
+        with self._lock:
+            return len(self._live(key, now))
+
+    def contains(self, key: str, member: str, now: float) -> bool:
+        with self._lock:
+            return member in self._live(key, now)
 
     def clear(self) -> None:
         with self._lock:
             self._sets.clear()
 
 
-class _RedisStore:
-    def _client(self):
-        return cache._cache.get_client(write=True)
-
-    def add(self, key: str, member: str, expires: float) -> None:
-        client = self._client()
-        pipe = client.pipeline()
-        pipe.zadd(key, {member: expires})
-        pipe.expire(key, TTL_SECONDS * 2)
-        pipe.execute()
-
-    def remove(self, key: str, member: str) -> None:
-        self._client().zrem(key, member)
-
-    def live(self, key: str, now: float) -> list[str]:
-        client = self._client()
-        client.zremrangebyscore(key, "-inf", now)
-        return [m.decode() if isinstance(m, bytes) else m for m in client.zrange(key, 0, -1)]
-
-
 _memory = _MemoryStore()
+_redis = _RedisStore()
 
 
 def _store():
-    return _RedisStore() if settings.REDIS_URL else _memory
+    return _redis if settings.REDIS_URL else _memory
 
 
-def _agents_key(website_id: int) -> str:
-    return f"{settings.CACHE_KEY_PREFIX}:presence:agents:{website_id}"
+def _key(*parts) -> str:
+    return ":".join([settings.CACHE_KEY_PREFIX, "presence", *map(str, parts)])
 
 
-def agent_connected(*, website_ids: list[int], connection_id: str) -> None:
-    """Register (or renew) an agent socket on each of its websites."""
-    store, expires = _store(), time.time() + TTL_SECONDS
-    for website_id in website_ids:
-        store.add(_agents_key(website_id), connection_id, expires)
+def _visitor_keys(ip: str, website_id: int, visitor_id: str) -> list[str]:
+    return [_key("ip", ip), _key("visitors", website_id), _key("tabs", website_id, visitor_id)]
 
 
-def agent_disconnected(*, website_ids: list[int], connection_id: str) -> None:
-    store = _store()
-    for website_id in website_ids:
-        store.remove(_agents_key(website_id), connection_id)
+# --- visitors --------------------------------------------------------------------
+
+
+def visitor_join(*, ip: str, website_id: int, visitor_id: str, connection_id: str, max_users: int) -> int:
+    """The visitor's number of open tabs (1 = first), or IP_LIMIT / WEBSITE_FULL."""
+    now = time.time()
+    return _store().join_visitor(
+        _visitor_keys(ip, website_id, visitor_id),
+        now,
+        connection_id,
+        visitor_id,
+        now + TTL_SECONDS,
+        settings.CHATELLY_WS_CONN_PER_IP,
+        max_users,
+    )
+
+
+def visitor_leave(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> int:
+    """Tabs the visitor still has open (0 = that was the last)."""
+    return _store().leave_visitor(
+        _visitor_keys(ip, website_id, visitor_id), time.time(), connection_id, visitor_id
+    )
+
+
+def visitor_renew(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> None:
+    ip_key, visitors_key, tabs_key = _visitor_keys(ip, website_id, visitor_id)
+    entries = [(ip_key, connection_id), (visitors_key, visitor_id), (tabs_key, connection_id)]
+    _store().renew(entries, time.time() + TTL_SECONDS)
+
+
+def visitors_connected(website_id: int) -> int:
+    return _store().count(_key("visitors", website_id), time.time())
+
+
+def visitor_online(*, website_id: int, visitor_id: str) -> bool:
+    return _store().contains(_key("visitors", website_id), visitor_id, time.time())
+
+
+# --- agents ----------------------------------------------------------------------
+
+
+def agent_connected(*, website_ids: list[int], connection_id: str) -> list[int]:
+    """Register an agent socket; returns the websites that had no agent online before."""
+    store, now = _store(), time.time()
+    return [
+        website_id
+        for website_id in website_ids
+        if store.join(_key("agents", website_id), now, connection_id, now + TTL_SECONDS) == 0
+    ]
+
+
+def agent_renew(*, website_ids: list[int], connection_id: str) -> None:
+    entries = [(_key("agents", website_id), connection_id) for website_id in website_ids]
+    _store().renew(entries, time.time() + TTL_SECONDS)
+
+
+def agent_disconnected(*, website_ids: list[int], connection_id: str) -> list[int]:
+    """Unregister; returns the websites that now have no agent online."""
+    store, now = _store(), time.time()
+    return [
+        website_id
+        for website_id in website_ids
+        if store.leave(_key("agents", website_id), now, connection_id) == 0
+    ]
 
 
 def agents_online(website_id: int) -> bool:
-    return bool(_store().live(_agents_key(website_id), time.time()))
+    return _store().count(_key("agents", website_id), time.time()) > 0

@@ -2,10 +2,17 @@
 
 Group names live only here. The channel layer is a doorbell, never the source
 of truth: a failed send is logged and counted, and clients catch up from the
-database (PROTOCOL.md, Delivery).
+database with `resume`, `sync` or `?after=` (PROTOCOL.md, Delivery).
+
+Services call the `*_on_commit` helpers inside their transaction. Inside a
+`deferred()` block (consumers use one around each service call) the events
+are collected at commit instead of sent, so the consumer sends them from its
+event loop after answering the sender, without holding the database thread.
 """
 
+import contextvars
 import logging
+from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -13,12 +20,45 @@ from django.db import transaction
 
 logger = logging.getLogger("chatelly.realtime")
 
+CLOSE_SERVER_ERROR = 1011
+CLOSE_RESTART = 1012
 CLOSE_NOT_AUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_OVER_LIMIT = 4429
+
+# Channels dispatches on "type": these name the consumer handlers.
+FORWARD = "chat.forward"  # {"frame", "exclude"?}: send the frame as is
+SOCKET_CLOSE = "socket.close"  # {"code"}
+WIDGET_OFF = "widget.off"
+MEMBERSHIP_REMOVED = "membership.removed"  # {"website_id"}
+AGENTS_PRESENCE = "presence.agents"  # re-check agents_online
+
+send_failures = 0  # read by the metrics endpoint
+_deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+    "chatelly_deferred_events", default=None
+)
 
 
 def user_group(user_id: int) -> str:
     return f"user.{user_id}"
+
+
+def agents_group(website_id: int) -> str:
+    return f"agents.{website_id}"
+
+
+def visitors_group(website_id: int) -> str:
+    return f"visitors.{website_id}"
+
+
+def visitor_group(website_id: int, visitor_id: str) -> str:
+    return f"visitor.{website_id}.{visitor_id}"
+
+
+def _count_failure(group: str) -> None:
+    global send_failures
+    send_failures += 1
+    logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 
 def _send_now(group: str, event: dict) -> None:
@@ -28,28 +68,111 @@ def _send_now(group: str, event: dict) -> None:
     try:
         async_to_sync(layer.group_send)(group, event)
     except Exception:  # the doorbell failed; the data is safe in the database
-        logger.warning("channel layer send to %s failed", group, exc_info=True)
+        _count_failure(group)
 
 
-def send_on_commit(group: str, event: dict) -> None:
-    transaction.on_commit(lambda: _send_now(group, event))
+async def send(group: str, event: dict) -> None:
+    """Send from async code (consumers); never raises."""
+    layer = get_channel_layer()
+    if layer is None:
+        return
+    try:
+        await layer.group_send(group, event)
+    except Exception:
+        _count_failure(group)
+
+
+async def dispatch(events: list[tuple[str, dict]]) -> None:
+    for group, event in events:
+        await send(group, event)
+
+
+@contextmanager
+def deferred():
+    """Collect events committed inside this block instead of sending them."""
+    events: list[tuple[str, dict]] = []
+    token = _deferred.set(events)
+    try:
+        yield events
+    finally:
+        _deferred.reset(token)
+
+
+def _on_commit(group: str, event: dict) -> None:
+    collector = _deferred.get()
+    if collector is not None:
+        transaction.on_commit(lambda: collector.append((group, event)))
+    else:
+        transaction.on_commit(lambda: _send_now(group, event))
+
+
+def _forward(frame: dict, exclude: str | None = None) -> dict:
+    return {"type": FORWARD, "frame": frame, "exclude": exclude}
+
+
+# --- chat events (after commit) ----------------------------------------------
+
+
+def chat_started_on_commit(*, website_id: int, chat: dict) -> None:
+    _on_commit(agents_group(website_id), _forward({"type": "chat_started", "chat": chat}))
+
+
+def message_on_commit(*, website_id: int, visitor_id: str, message: dict, exclude: str | None = None) -> None:
+    frame = {"type": "message", "message": message}
+    _on_commit(agents_group(website_id), _forward(frame, exclude))
+    _on_commit(visitor_group(website_id, visitor_id), _forward(frame, exclude))
+
+
+def chat_status_on_commit(
+    *, website_id: int, visitor_id: str, chat_id: int, status: str, assigned_to
+) -> None:
+    frame = {"type": "chat_status", "chat_id": chat_id, "status": status, "assigned_to": assigned_to}
+    _on_commit(agents_group(website_id), _forward(frame))
+    _on_commit(visitor_group(website_id, visitor_id), _forward(frame))
+
+
+def read_on_commit(
+    *, website_id: int, visitor_id: str, chat_id: int, by: str, seq: int, exclude=None
+) -> None:
+    frame = {"type": "read", "chat_id": chat_id, "by": by, "seq": seq}
+    target = agents_group(website_id) if by == "visitor" else visitor_group(website_id, visitor_id)
+    _on_commit(target, _forward(frame, exclude))
+
+
+# --- events without a transaction (sent at once, from consumers) ----------------
+
+
+async def typing(
+    *, website_id: int, visitor_id: str, chat_id: int, sender: str, is_typing: bool, exclude=None
+):
+    frame = {"type": "typing", "chat_id": chat_id, "from": sender, "is_typing": is_typing}
+    target = agents_group(website_id) if sender == "visitor" else visitor_group(website_id, visitor_id)
+    await send(target, _forward(frame, exclude))
+
+
+async def visitor_presence(*, website_id: int, chat_id: int, visitor_id: str, online: bool) -> None:
+    frame = {"type": "visitor_presence", "chat_id": chat_id, "visitor_id": visitor_id, "online": online}
+    await send(agents_group(website_id), _forward(frame))
+
+
+async def agents_presence_changed(*, website_ids: list[int]) -> None:
+    for website_id in website_ids:
+        await send(visitors_group(website_id), {"type": AGENTS_PRESENCE})
+
+
+# --- access changes (after commit) ----------------------------------------------
 
 
 def user_sockets_close(*, user_id: int, code: int) -> None:
     """Close every agent socket of a user (password changed, deactivated)."""
-    send_on_commit(user_group(user_id), {"type": "socket.close", "code": code})
-
-
-def website_group(website_id: int) -> str:
-    """Every socket of a website: its agents' and its visitors'."""
-    return f"website.{website_id}"
+    _on_commit(user_group(user_id), {"type": SOCKET_CLOSE, "code": code})
 
 
 def website_widget_off(*, website_id: int) -> None:
     """The key was rotated, or the widget switched off or deleted: visitors go."""
-    send_on_commit(website_group(website_id), {"type": "widget.off", "website_id": website_id})
+    _on_commit(visitors_group(website_id), {"type": WIDGET_OFF})
 
 
 def member_removed(*, website_id: int, user_id: int) -> None:
     """A member lost access: their agent sockets close with 4403."""
-    send_on_commit(user_group(user_id), {"type": "membership.removed", "website_id": website_id})
+    _on_commit(user_group(user_id), {"type": MEMBERSHIP_REMOVED, "website_id": website_id})

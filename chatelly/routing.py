@@ -3,6 +3,9 @@
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.urls import re_path
 
+from chat.routing import websocket_urlpatterns as chat_routes
+from widget.routing import websocket_urlpatterns as widget_routes
+
 
 class RejectConsumer(AsyncWebsocketConsumer):
     async def connect(self):
@@ -10,5 +13,7 @@ class RejectConsumer(AsyncWebsocketConsumer):
 
 
 websocket_urlpatterns: list = [
+    *widget_routes,
+    *chat_routes,
     re_path(r"", RejectConsumer.as_asgi()),
 ]

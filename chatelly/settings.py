@@ -104,7 +104,9 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory, so that server processes started by tests share it.
     DATABASES["default"]["TEST"] = {"NAME": str(BASE_DIR / "test_db.sqlite3")}
-    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+    # IMMEDIATE: a write transaction takes the lock at BEGIN, so two writers
+    # queue instead of failing with "database is locked" halfway through.
+    DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -121,12 +123,20 @@ if REDIS_URL:
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }
     }
+    # The pub/sub layer by default: the core layer drops group messages
+    # silently when a receiver is over capacity (see docs/benchmarks.md).
+    CHANNEL_LAYER_KIND = env.str("CHATELLY_CHANNEL_LAYER", default="pubsub")
+    if CHANNEL_LAYER_KIND not in ("pubsub", "core"):
+        raise ImproperlyConfigured("CHATELLY_CHANNEL_LAYER must be 'pubsub' or 'core'.")
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "BACKEND": f"channels_redis.{CHANNEL_LAYER_KIND}.Redis{'PubSub' if CHANNEL_LAYER_KIND == 'pubsub' else ''}ChannelLayer",
             "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
         }
     }
+    if CHANNEL_LAYER_KIND == "core":
+        # Members of dead processes leave groups after 5 minutes, not a day.
+        CHANNEL_LAYERS["default"]["CONFIG"].update({"capacity": 1000, "group_expiry": 300})
 else:
     CACHES = {
         "default": {

@@ -12,6 +12,7 @@ api_v1 = [
     path("auth/", include(auth_urlpatterns)),
     path("user/", include(user_urlpatterns)),
     path("", include("websites.urls")),
+    path("", include("chat.urls")),
     *both("schema", SpectacularAPIView.as_view(), "schema"),
     *both("docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
 ]

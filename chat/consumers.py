@@ -1,0 +1,210 @@
+"""The agent socket: /ws/agent/?ticket=<ticket> (PROTOCOL.md)."""
+
+import logging
+from urllib.parse import parse_qs, urlsplit
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from accounts.models import User
+from websites.selectors import website_ids_for_user
+
+from . import presence, realtime, selectors, services
+from .errors import invalid, not_found
+from .serializers import message_to_dict
+from .sockets import ChatSocket, FloodGate, Unavailable
+from .tickets import ticket_redeem
+
+logger = logging.getLogger("chatelly.sockets.agent")
+
+
+def _origin_allowed(scope) -> bool:
+    """No Origin (not a browser) is fine; a browser's must be ours or a dashboard's."""
+    headers = dict(scope.get("headers", []))
+    origin = headers.get(b"origin")
+    if origin is None:
+        return True
+    origin = origin.decode("latin-1")
+    if origin in settings.CORS_ALLOWED_ORIGINS:
+        return True
+    host = headers.get(b"host", b"").decode("latin-1").lower()
+    try:
+        return bool(host) and urlsplit(origin).netloc.lower() == host
+    except ValueError:
+        return False
+
+
+def _load_agent(user_id: int):
+    user = User.objects.filter(id=user_id).first()
+    if user is None:
+        return None, []
+    return user, website_ids_for_user(user=user)
+
+
+class AgentSocket(ChatSocket):
+    frame_handlers = {
+        "message": "on_message",
+        "sync": "on_sync",
+        "typing": "on_typing",
+        "read": "on_read",
+        "close_chat": "on_close_chat",
+        "ping": "on_ping",
+    }
+    user = None
+    website_ids: list[int] = []
+    registered = False
+
+    async def connect(self):
+        if not _origin_allowed(self.scope):
+            return await self.close()  # before accept: HTTP 403
+        await self.accept()
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        try:
+            user_id = await sync_to_async(ticket_redeem, thread_sensitive=False)(
+                (query.get("ticket") or [None])[0]
+            )
+        except Exception:
+            logger.warning("ticket lookup failed", exc_info=True)
+            return await self.close_with(realtime.CLOSE_SERVER_ERROR)
+        if user_id is None:
+            return await self.close_with(realtime.CLOSE_NOT_AUTHENTICATED)
+        try:
+            self.user, self.website_ids = await self.read(_load_agent, user_id=user_id)
+        except Unavailable:
+            await self.send_error("unavailable", "Storage is down; try again later.")
+            return await self.close_with(realtime.CLOSE_SERVER_ERROR)
+        if self.user is None or not self.user.is_active:
+            return await self.close_with(realtime.CLOSE_FORBIDDEN)
+        self.flood = FloodGate(settings.CHATELLY_WS_MSG_RATE)
+        self.chat_sites: dict[int, tuple[int, str]] = {}
+        await self.join_groups(
+            [realtime.user_group(self.user.id), *(realtime.agents_group(w) for w in self.website_ids)]
+        )
+        await self._register()
+        await self.send_frame(
+            {
+                "type": "ready",
+                "user": {"id": self.user.id, "name": self.user.name},
+                "websites": self.website_ids,
+            }
+        )
+        self.start_heartbeat(self._beat, presence.HEARTBEAT_SECONDS)
+
+    async def _register(self) -> None:
+        try:
+            newly_online = await sync_to_async(presence.agent_connected, thread_sensitive=False)(
+                website_ids=self.website_ids, connection_id=self.channel_name
+            )
+            self.registered = True
+        except Exception:
+            logger.warning("presence join failed", exc_info=True)
+            return
+        await realtime.agents_presence_changed(website_ids=newly_online)
+
+    async def _beat(self) -> None:
+        await sync_to_async(presence.agent_renew, thread_sensitive=False)(
+            website_ids=self.website_ids, connection_id=self.channel_name
+        )
+
+    async def disconnect(self, code):
+        self.closed = True
+        self.stop_heartbeat()
+        await self.leave_groups()
+        if not self.registered:
+            return
+        try:
+            now_empty = await sync_to_async(presence.agent_disconnected, thread_sensitive=False)(
+                website_ids=self.website_ids, connection_id=self.channel_name
+            )
+        except Exception:
+            logger.warning("presence leave failed", exc_info=True)
+            return
+        await realtime.agents_presence_changed(website_ids=now_empty)
+
+    # --- frames ------------------------------------------------------------------------
+
+    async def on_message(self, frame: dict) -> None:
+        if not await self.flood_check(frame):
+            return
+        posted = await self.call(
+            services.agent_message_post,
+            user=self.user,
+            chat_id=frame.get("chat_id"),
+            content=frame.get("content"),
+            client_id=frame.get("client_id"),
+            attachment_id=frame.get("attachment_id"),
+            client_id_required=True,
+            exclude=self.channel_name,
+        )
+        message = message_to_dict(posted.message)
+        await self.send_frame({"type": "ack", "client_id": posted.message.client_id, "message": message})
+        await self.flush_events()
+
+    async def on_sync(self, frame: dict) -> None:
+        wanted = frame.get("chats")
+        if not isinstance(wanted, dict):
+            raise invalid('chats must be an object {"<chat_id>": last_seq}.', "chats")
+        parsed: dict[int, int] = {}
+        for key, seq in list(wanted.items())[:500]:
+            if not str(key).isdigit() or isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+                raise invalid("chats must map chat ids to non-negative seqs.", "chats")
+            parsed[int(key)] = seq
+        visible = await self.read(selectors.chats_visible_to, user=self.user, chat_ids=list(parsed))
+        for chat_id, last_seq in visible.items():
+            after = parsed[chat_id]
+            while last_seq > after:
+                messages = await self.read(selectors.messages_after, chat_id=chat_id, after=after)
+                if not messages:
+                    break
+                await self.send_frame(
+                    {
+                        "type": "history",
+                        "chat_id": chat_id,
+                        "messages": [message_to_dict(m) for m in messages],
+                    }
+                )
+                after = messages[-1].seq
+        await self.send_frame({"type": "synced"})
+
+    async def _chat_site(self, chat_id) -> tuple[int, str]:
+        if isinstance(chat_id, bool) or not isinstance(chat_id, int):
+            raise invalid("chat_id must be an integer.", "chat_id")
+        site = self.chat_sites.get(chat_id)
+        if site is None:
+            site = await self.read(selectors.chat_website, chat_id=chat_id, user=self.user)
+            if site is None:
+                raise not_found("No such chat.", "chat_id")
+            self.chat_sites[chat_id] = site
+        return site
+
+    async def on_typing(self, frame: dict) -> None:
+        is_typing = frame.get("is_typing")
+        if not isinstance(is_typing, bool):
+            raise invalid("is_typing must be true or false.", "is_typing")
+        website_id, visitor_id = await self._chat_site(frame.get("chat_id"))
+        await realtime.typing(
+            website_id=website_id,
+            visitor_id=visitor_id,
+            chat_id=frame["chat_id"],
+            sender="agent",
+            is_typing=is_typing,
+        )
+
+    async def on_read(self, frame: dict) -> None:
+        await self.call(
+            services.messages_read_by_agent,
+            user=self.user,
+            chat_id=frame.get("chat_id"),
+            seq=frame.get("seq"),
+        )
+        await self.flush_events()
+
+    async def on_close_chat(self, frame: dict) -> None:
+        await self.call(services.chat_close_by_agent, user=self.user, chat_id=frame.get("chat_id"))
+        await self.flush_events()
+
+    # --- channel layer events ------------------------------------------------------------
+
+    async def membership_removed(self, event: dict) -> None:
+        if event.get("website_id") in self.website_ids:
+            await self.close_with(realtime.CLOSE_FORBIDDEN)

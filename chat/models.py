@@ -1,0 +1,158 @@
+"""Visitors, chats, messages and attachments.
+
+`Message.seq` counts 1, 2, 3... per chat with no gap, in commit order: it is
+taken from `Chat.last_seq` under the chat's row lock in the same transaction
+that inserts the message.
+"""
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+
+def new_visitor_id() -> str:
+    return "v_" + secrets.token_urlsafe(16)
+
+
+def new_session_id() -> str:
+    return "s_" + secrets.token_urlsafe(16)
+
+
+class SenderType(models.TextChoices):
+    VISITOR = "visitor", "Visitor"
+    AGENT = "agent", "Agent"
+    BOT = "bot", "Bot"
+    SYSTEM = "system", "System"
+
+
+class MessageType(models.TextChoices):
+    TEXT = "text", "Text"
+    FILE = "file", "File"
+    IMAGE = "image", "Image"
+
+
+class ChatStatus(models.TextChoices):
+    ACTIVE = "active", "Active"
+    CLOSED = "closed", "Closed"
+
+
+class Visitor(models.Model):
+    website = models.ForeignKey("websites.Website", on_delete=models.CASCADE, related_name="visitors")
+    visitor_id = models.CharField(max_length=64, default=new_visitor_id)
+    name = models.CharField(max_length=255, blank=True, default="")
+    email = models.EmailField(max_length=254, blank=True, default="")
+    page_url = models.CharField(max_length=2048, blank=True, default="")
+    page_title = models.CharField(max_length=512, blank=True, default="")
+    user_agent = models.CharField(max_length=512, blank=True, default="")
+    # The current visit: sockets with gaps under 30 minutes share it.
+    session_id = models.CharField(max_length=64, default=new_session_id)
+    first_seen = models.DateTimeField(auto_now_add=True)
+    last_seen = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "chat_visitor"
+        constraints = [
+            models.UniqueConstraint(fields=["website", "visitor_id"], name="visitor_unique_per_website")
+        ]
+
+    def __str__(self) -> str:
+        return self.visitor_id
+
+
+class Attachment(models.Model):
+    website = models.ForeignKey("websites.Website", on_delete=models.CASCADE, related_name="attachments")
+    uploader_type = models.CharField(max_length=16, choices=[("visitor", "Visitor"), ("agent", "Agent")])
+    # The visitor id, or the agent's user id, as a string.
+    uploader_id = models.CharField(max_length=64)
+    file = models.FileField(upload_to="attachments/%Y/%m/", max_length=255)
+    name = models.CharField(max_length=255)
+    size = models.PositiveBigIntegerField()
+    content_type = models.CharField(max_length=100)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "chat_attachment"
+        indexes = [
+            models.Index(fields=["website", "uploader_type", "uploader_id"], name="attachment_uploader")
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Chat(models.Model):
+    website = models.ForeignKey("websites.Website", on_delete=models.CASCADE, related_name="chats")
+    session_id = models.CharField(max_length=255)
+    visitor_id = models.CharField(max_length=255)  # the seed's column: the public visitor id
+    visitor_record = models.ForeignKey(Visitor, on_delete=models.CASCADE, related_name="chats")
+    status = models.CharField(max_length=50, choices=ChatStatus.choices, default=ChatStatus.ACTIVE)
+    started_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+    last_seq = models.PositiveIntegerField(default=0)
+    message_count = models.PositiveIntegerField(default=0)
+    last_message = models.ForeignKey(
+        "Message", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    last_message_at = models.DateTimeField(null=True, blank=True)
+    first_visitor_message_at = models.DateTimeField(null=True, blank=True)
+    first_response_at = models.DateTimeField(null=True, blank=True)
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="assigned_chats",
+    )
+
+    class Meta:
+        db_table = "chats"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["website", "visitor_record"],
+                condition=Q(status="active"),
+                name="chat_one_active_per_visitor",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["website", "status", "-last_message_at"], name="chat_inbox"),
+            models.Index(fields=["website", "-last_message_at", "-id"], name="chat_latest"),
+            models.Index(fields=["website", "started_at"], name="chat_started"),
+            models.Index(fields=["website", "visitor_id"], name="chat_by_visitor"),
+        ]
+
+    def __str__(self) -> str:
+        return f"chat {self.pk} ({self.status})"
+
+
+class Message(models.Model):
+    chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    seq = models.PositiveIntegerField()
+    content = models.TextField(blank=True, default="")
+    type = models.CharField(max_length=50, choices=MessageType.choices, default=MessageType.TEXT)
+    sender_type = models.CharField(max_length=16, choices=SenderType.choices)
+    sender_id = models.CharField(max_length=255)
+    is_from_bot = models.BooleanField(default=False)
+    # NULL, not "", when absent: uniqueness per chat applies only to real ids.
+    client_id = models.CharField(max_length=64, null=True, blank=True)  # noqa: DJ001
+    attachment = models.ForeignKey(
+        Attachment, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    read_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        db_table = "messages"
+        constraints = [
+            models.UniqueConstraint(fields=["chat", "seq"], name="message_seq_unique"),
+            models.UniqueConstraint(
+                fields=["chat", "client_id"],
+                condition=Q(client_id__isnull=False),
+                name="message_client_id_unique",
+            ),
+        ]
+        indexes = [models.Index(fields=["created_at"], name="message_created")]
+
+    def __str__(self) -> str:
+        return f"{self.chat_id}#{self.seq}"

@@ -1,0 +1,7 @@
+from django.urls import re_path
+
+from .consumers import AgentSocket
+
+websocket_urlpatterns = [
+    re_path(r"^ws/agent/?$", AgentSocket.as_asgi()),
+]

@@ -1,0 +1,137 @@
+"""The Message, Chat and Attachment shapes of PROTOCOL.md and API.md.
+
+Plain functions rather than DRF serializers: they sit on the message path,
+which renders every message once per frame.
+"""
+
+from datetime import UTC, datetime
+
+from rest_framework import serializers
+
+from chatelly.api.fields import StrictCharField, StrictIntegerField
+
+from .models import Attachment, Chat, Message
+
+
+def iso(value: datetime | None) -> str | None:
+    if value is None:
+        return None
+    return value.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def attachment_to_dict(attachment: Attachment | None) -> dict | None:
+    if attachment is None:
+        return None
+    return {
+        "id": attachment.id,
+        "url": attachment.file.url,
+        "name": attachment.name,
+        "size": attachment.size,
+        "content_type": attachment.content_type,
+    }
+
+
+def message_to_dict(message: Message) -> dict:
+    return {
+        "id": message.id,
+        "chat_id": message.chat_id,
+        "seq": message.seq,
+        "content": message.content,
+        "type": message.type,
+        "sender_type": message.sender_type,
+        "sender_id": message.sender_id,
+        "is_from_bot": message.is_from_bot,
+        "client_id": message.client_id,
+        "attachment": attachment_to_dict(message.attachment) if message.attachment_id else None,
+        "created_at": iso(message.created_at),
+    }
+
+
+def chat_to_dict(chat: Chat) -> dict:
+    visitor = chat.visitor_record
+    return {
+        "id": chat.id,
+        "website_id": chat.website_id,
+        "session_id": chat.session_id,
+        "visitor_id": chat.visitor_id,
+        "status": chat.status,
+        "started_at": iso(chat.started_at),
+        "ended_at": iso(chat.ended_at),
+        "visitor": {
+            "name": visitor.name,
+            "email": visitor.email,
+            "page_url": visitor.page_url,
+            "user_agent": visitor.user_agent,
+        },
+        "message_count": chat.message_count,
+        "last_message": message_to_dict(chat.last_message) if chat.last_message_id else None,
+        "assigned_to": chat.assigned_to_id,
+        "first_response_at": iso(chat.first_response_at),
+    }
+
+
+# --- OpenAPI / REST input shapes -------------------------------------------
+
+
+class AttachmentSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.CharField()
+    name = serializers.CharField()
+    size = serializers.IntegerField()
+    content_type = serializers.CharField()
+
+
+class MessageSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    chat_id = serializers.IntegerField()
+    seq = serializers.IntegerField()
+    content = serializers.CharField()
+    type = serializers.ChoiceField(choices=["text", "file", "image"])
+    sender_type = serializers.ChoiceField(choices=["visitor", "agent", "bot", "system"])
+    sender_id = serializers.CharField()
+    is_from_bot = serializers.BooleanField()
+    client_id = serializers.CharField(allow_null=True)
+    attachment = AttachmentSchema(allow_null=True)
+    created_at = serializers.DateTimeField()
+
+
+class VisitorInfoSchema(serializers.Serializer):
+    name = serializers.CharField()
+    email = serializers.CharField()
+    page_url = serializers.CharField()
+    user_agent = serializers.CharField()
+
+
+class ChatSchema(serializers.Serializer):
+    id = serializers.IntegerField()
+    website_id = serializers.IntegerField()
+    session_id = serializers.CharField()
+    visitor_id = serializers.CharField()
+    status = serializers.ChoiceField(choices=["active", "closed"])
+    started_at = serializers.DateTimeField()
+    ended_at = serializers.DateTimeField(allow_null=True)
+    visitor = VisitorInfoSchema()
+    message_count = serializers.IntegerField()
+    last_message = MessageSchema(allow_null=True)
+    assigned_to = serializers.IntegerField(allow_null=True)
+    first_response_at = serializers.DateTimeField(allow_null=True)
+
+
+class MessagePageSchema(serializers.Serializer):
+    results = MessageSchema(many=True)
+    next_after = serializers.IntegerField(allow_null=True)
+
+
+class AgentMessageInput(serializers.Serializer):
+    content = StrictCharField(allow_blank=True, trim_whitespace=False, required=False, default="")
+    client_id = StrictCharField(min_length=1, max_length=64, required=False, trim_whitespace=False)
+    attachment_id = StrictIntegerField(required=False, min_value=1)
+
+
+class AssignInput(serializers.Serializer):
+    user_id = StrictIntegerField(allow_null=True, min_value=1)
+
+
+class TicketSchema(serializers.Serializer):
+    ticket = serializers.CharField()
+    expires_in = serializers.IntegerField()

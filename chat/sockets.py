@@ -1,0 +1,199 @@
+"""What both sockets share: frame parsing, errors, flood control, service calls
+off the event loop, and the handlers for events from the channel layer."""
+
+import asyncio
+import json
+import logging
+import re
+import time
+from collections import deque
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from . import realtime
+from .errors import ChatError
+
+logger = logging.getLogger("chatelly.sockets")
+
+_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
+_PERIOD = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+def parse_rate(rate: str) -> tuple[int, float]:
+    """'20/10s' -> (20, 10.0): at most 20 in any 10 seconds."""
+    match = _RATE.match(rate or "")
+    if not match:
+        raise ValueError(f"bad rate {rate!r}; use N/period such as 20/10s")
+    count, multiplier, unit = match.groups()
+    return int(count), float(int(multiplier or 1) * _PERIOD[unit])
+
+
+class FloodGate:
+    """Per-socket message rate: refuse over the rate, close at three times it."""
+
+    def __init__(self, rate: str):
+        self.limit, self.window = parse_rate(rate)
+        self._frames: deque[float] = deque()
+        self._accepted: deque[float] = deque()
+
+    def check(self) -> str:
+        """'ok', 'refuse' or 'close' for one more message frame now."""
+        now = time.monotonic()
+        for queue in (self._frames, self._accepted):
+            while queue and queue[0] <= now - self.window:
+                queue.popleft()
+        self._frames.append(now)
+        if len(self._frames) > 3 * self.limit:
+            return "close"
+        if len(self._accepted) >= self.limit:
+            return "refuse"
+        self._accepted.append(now)
+        return "ok"
+
+
+class Unavailable(Exception):
+    """The database did not answer: nothing was stored."""
+
+
+class ChatSocket(AsyncWebsocketConsumer):
+    """Base for the visitor's and the agent's socket."""
+
+    frame_handlers: dict[str, str] = {}
+    closed = False
+
+    def max_frame_chars(self) -> int:
+        return max(16_384, settings.CHATELLY_MAX_MESSAGE_CHARS * 8)
+
+    # --- sending -----------------------------------------------------------------
+
+    async def send_frame(self, frame: dict) -> None:
+        if not self.closed:
+            await self.send(text_data=json.dumps(frame, ensure_ascii=False, separators=(",", ":")))
+
+    async def send_error(self, code: str, message: str, client_id=None) -> None:
+        frame = {"type": "error", "code": code, "message": message}
+        if isinstance(client_id, str):
+            frame["client_id"] = client_id
+        await self.send_frame(frame)
+
+    async def close_with(self, code: int) -> None:
+        if not self.closed:
+            self.closed = True
+            await self.close(code=code)
+
+    # --- receiving -----------------------------------------------------------------
+
+    async def receive(self, text_data=None, bytes_data=None):
+        if text_data is None:
+            return await self.send_error("invalid_frame", "Frames are JSON text.")
+        if len(text_data) > self.max_frame_chars():
+            return await self.send_error("too_long", "The frame is too large.")
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            return await self.send_error("invalid_frame", "The frame is not JSON.")
+        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+            return await self.send_error("invalid_frame", "A frame is a JSON object with a string type.")
+        handler = self.frame_handlers.get(frame["type"])
+        if handler is None:
+            return await self.send_error(
+                "unknown_type", f"This socket does not take {frame['type'][:40]!r} frames."
+            )
+        client_id = frame.get("client_id")
+        try:
+            await getattr(self, handler)(frame)
+        except ChatError as exc:
+            await self.send_error(exc.code, exc.message, client_id)
+        except Unavailable:
+            await self.send_error(
+                "unavailable", "Storage is down: nothing was stored, retry later.", client_id
+            )
+
+    async def flood_check(self, frame: dict) -> bool:
+        """False when the frame is refused (or the socket closed) for flooding."""
+        verdict = self.flood.check()
+        if verdict == "ok":
+            return True
+        await self.send_error("rate_limited", "Too many messages; slow down.", frame.get("client_id"))
+        if verdict == "close":
+            await self.close_with(realtime.CLOSE_OVER_LIMIT)
+        return False
+
+    async def on_ping(self, frame: dict) -> None:
+        await self.send_frame({"type": "pong"})
+
+    # --- services off the event loop ---------------------------------------------
+
+    async def call(self, service, **kwargs):
+        """Run a service in the database thread; send its events once it committed."""
+
+        def run():
+            with realtime.deferred() as events:
+                return service(**kwargs), events
+
+        try:
+            result, events = await database_sync_to_async(run)()
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("database unavailable: %s", exc.__class__.__name__)
+            raise Unavailable() from exc
+        self._pending_events = events
+        return result
+
+    async def flush_events(self) -> None:
+        events, self._pending_events = getattr(self, "_pending_events", []), []
+        await realtime.dispatch(events)
+
+    async def read(self, selector, **kwargs):
+        try:
+            return await database_sync_to_async(selector)(**kwargs)
+        except (OperationalError, InterfaceError) as exc:
+            raise Unavailable() from exc
+
+    # --- groups and heartbeat --------------------------------------------------------
+
+    async def join_groups(self, groups: list[str]) -> None:
+        self.groups_joined = []
+        for group in groups:
+            try:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+            except Exception:  # live events are lost until reconnect; resume recovers them
+                logger.warning("group_add %s failed", group, exc_info=True)
+
+    async def leave_groups(self) -> None:
+        for group in getattr(self, "groups_joined", []):
+            try:
+                await self.channel_layer.group_discard(group, self.channel_name)
+            except Exception:
+                logger.warning("group_discard %s failed", group, exc_info=True)
+
+    def start_heartbeat(self, beat, seconds: float) -> None:
+        async def loop():
+            while True:
+                await asyncio.sleep(seconds)
+                try:
+                    await beat()
+                except Exception:
+                    logger.warning("heartbeat failed", exc_info=True)
+
+        self._heartbeat = asyncio.ensure_future(loop())
+
+    def stop_heartbeat(self) -> None:
+        task = getattr(self, "_heartbeat", None)
+        if task is not None:
+            task.cancel()
+
+    # --- channel layer events ----------------------------------------------------------
+
+    async def chat_forward(self, event: dict) -> None:
+        if event.get("exclude") != self.channel_name:
+            await self.on_forward(event["frame"])
+
+    async def on_forward(self, frame: dict) -> None:
+        await self.send_frame(frame)
+
+    async def socket_close(self, event: dict) -> None:
+        await self.close_with(event.get("code", realtime.CLOSE_FORBIDDEN))

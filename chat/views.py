@@ -1,0 +1,170 @@
+"""Chat endpoints (API.md: Chats). Thin: parse, call a service or selector, answer."""
+
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chatelly.api.errors import ChatClosed
+from chatelly.api.pagination import PageNumberPagination
+from chatelly.api.schema import errors
+from chatelly.api.validation import valid_data
+from websites.selectors import website_get_for_user
+
+from . import selectors, services
+from .errors import ChatError
+from .serializers import (
+    AgentMessageInput,
+    AssignInput,
+    ChatSchema,
+    MessagePageSchema,
+    MessageSchema,
+    TicketSchema,
+    chat_to_dict,
+    message_to_dict,
+)
+from .tickets import TICKET_SECONDS, ticket_issue
+
+
+def api_error(exc: ChatError) -> Exception:
+    """A service's ChatError as the API's error."""
+    if exc.code == "chat_closed":
+        return ChatClosed()
+    if exc.code == "not_found" and exc.field in (None, "chat_id"):
+        return NotFound()
+    return ValidationError({exc.field or "non_field_errors": exc.message})
+
+
+def _int_param(request, name: str, default: int, *, minimum: int) -> int:
+    raw = request.query_params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValidationError({name: "Must be an integer."}) from None
+    if value < minimum:
+        raise ValidationError({name: f"At least {minimum}."})
+    return value
+
+
+class ChatListView(APIView):
+    @extend_schema(
+        tags=["chats"],
+        summary="A website's chats, latest message first",
+        parameters=[
+            OpenApiParameter("status", str, enum=["active", "closed"]),
+            OpenApiParameter("visitor_id", str),
+            OpenApiParameter("search", str, description="Text in messages, visitor name or email"),
+            OpenApiParameter("page", int),
+            OpenApiParameter("page_size", int),
+        ],
+        responses={200: ChatSchema(many=True), **errors(400, 401, 404)},
+    )
+    def get(self, request, website_id):
+        website = website_get_for_user(user=request.user, website_id=website_id)
+        status_filter = request.query_params.get("status")
+        if status_filter not in (None, "", "active", "closed"):
+            raise ValidationError({"status": 'Either "active" or "closed".'})
+        search = request.query_params.get("search", "").strip()[:200]
+        chats = selectors.chat_list_for_website(
+            website=website,
+            status=status_filter or None,
+            visitor_id=request.query_params.get("visitor_id") or None,
+            search=search or None,
+        )
+        paginator = PageNumberPagination()
+        page = paginator.paginate_queryset(chats, request, view=self)
+        return paginator.get_paginated_response([chat_to_dict(chat) for chat in page])
+
+
+class ChatDetailView(APIView):
+    @extend_schema(tags=["chats"], summary="One chat", responses={200: ChatSchema, **errors(401, 404)})
+    def get(self, request, chat_id):
+        return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
+
+
+class ChatMessagesView(APIView):
+    @extend_schema(
+        tags=["chats"],
+        summary="A chat's messages in seq order, after a seq",
+        parameters=[
+            OpenApiParameter("after", int, description="Messages with seq greater than this (default 0)"),
+            OpenApiParameter("limit", int, description="1..200, default 50"),
+        ],
+        responses={200: MessagePageSchema, **errors(400, 401, 404)},
+    )
+    def get(self, request, chat_id):
+        chat = selectors.chat_get_for_user(user=request.user, chat_id=chat_id)
+        after = _int_param(request, "after", 0, minimum=0)
+        limit = min(max(_int_param(request, "limit", 50, minimum=-(10**9)), 1), selectors.MAX_PAGE)
+        messages = selectors.messages_after(chat_id=chat.id, after=after, limit=limit)
+        return Response(
+            {
+                "results": [message_to_dict(m) for m in messages],
+                "next_after": messages[-1].seq if len(messages) == limit else None,
+            }
+        )
+
+    @extend_schema(
+        tags=["chats"],
+        summary="Reply as an agent; live to the visitor",
+        request=AgentMessageInput,
+        responses={
+            201: MessageSchema,
+            200: MessageSchema,
+            **errors(400, 401, 404, 409, 415, e409="chat_closed"),
+        },
+    )
+    def post(self, request, chat_id):
+        data = valid_data(AgentMessageInput, request)
+        try:
+            posted = services.agent_message_post(user=request.user, chat_id=chat_id, **data)
+        except ChatError as exc:
+            raise api_error(exc) from exc
+        code = status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK
+        return Response(message_to_dict(posted.message), status=code)
+
+
+class ChatCloseView(APIView):
+    @extend_schema(
+        tags=["chats"],
+        summary="Close a chat; both sides are told",
+        request=None,
+        responses={200: ChatSchema, **errors(401, 404)},
+    )
+    def post(self, request, chat_id):
+        try:
+            services.chat_close_by_agent(user=request.user, chat_id=chat_id)
+        except ChatError as exc:
+            raise api_error(exc) from exc
+        return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
+
+
+class ChatAssignView(APIView):
+    @extend_schema(
+        tags=["chats"],
+        summary="Assign a chat to a member (null unassigns)",
+        request=AssignInput,
+        responses={200: ChatSchema, **errors(400, 401, 404, 415)},
+    )
+    def post(self, request, chat_id):
+        data = valid_data(AssignInput, request)
+        try:
+            services.chat_assign(user=request.user, chat_id=chat_id, assignee_id=data["user_id"])
+        except ChatError as exc:
+            raise api_error(exc) from exc
+        return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
+
+
+class TicketView(APIView):
+    @extend_schema(
+        tags=["realtime"],
+        summary="A one-use ticket for the agent socket, valid 30 seconds",
+        request=None,
+        responses={201: TicketSchema, **errors(401)},
+    )
+    def post(self, request):
+        ticket = ticket_issue(user_id=request.user.id)
+        return Response({"ticket": ticket, "expires_in": TICKET_SECONDS}, status=status.HTTP_201_CREATED)

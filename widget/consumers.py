@@ -1,0 +1,251 @@
+"""The visitor socket: /widget/ws/<widget_key>?token=<visitor token> (PROTOCOL.md)."""
+
+import contextlib
+import logging
+from urllib.parse import parse_qs
+
+from asgiref.sync import sync_to_async
+from django.conf import settings
+
+from chat import presence, realtime, selectors, services
+from chat.models import new_visitor_id
+from chat.serializers import chat_to_dict, message_to_dict
+from chat.sockets import ChatSocket, FloodGate, Unavailable
+from chat.visitor_tokens import visitor_token_make, visitor_token_read
+from chatelly.api.client_ip import client_ip_for_scope
+from websites.widget_cache import active_site
+
+from .cors import site_allows_origin
+
+logger = logging.getLogger("chatelly.sockets.visitor")
+
+
+def _header(scope, name: bytes) -> str | None:
+    for key, value in scope.get("headers", []):
+        if key == name:
+            return value.decode("latin-1")
+    return None
+
+
+class VisitorSocket(ChatSocket):
+    frame_handlers = {
+        "message": "on_message",
+        "resume": "on_resume",
+        "typing": "on_typing",
+        "read": "on_read",
+        "identify": "on_identify",
+        "page_view": "on_page_view",
+        "end": "on_end",
+        "ping": "on_ping",
+    }
+    site: dict | None = None
+    visitor = None
+    chat_id: int | None = None
+    joined_presence = False
+
+    async def connect(self):
+        key = self.scope["url_route"]["kwargs"]["widget_key"]
+        try:
+            self.site = await self.read(active_site, widget_key=key)
+        except Unavailable:
+            self.site = None
+        if self.site is None or not site_allows_origin(self.site, _header(self.scope, b"origin")):
+            return await self.close()  # before accept: the handshake gets HTTP 403
+        self.flood = FloodGate(settings.CHATELLY_WS_MSG_RATE)
+        self.ip = client_ip_for_scope(self.scope)
+        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
+        token_visitor = visitor_token_read((query.get("token") or [None])[0], website_id=self.site["id"])
+        self.visitor_id = token_visitor or new_visitor_id()
+        await self.accept()
+
+        tabs = await self._join_presence()
+        if tabs in (presence.IP_LIMIT, presence.WEBSITE_FULL):
+            await self.send_error("rate_limited", "Too many connections; try again later.")
+            return await self.close_with(realtime.CLOSE_OVER_LIMIT)
+        try:
+            user_agent = (_header(self.scope, b"user-agent") or "")[:512]
+            self.visitor = await self.call(
+                services.visitor_connect,
+                website_id=self.site["id"],
+                visitor_id=self.visitor_id,
+                user_agent=user_agent,
+            )
+            chat = await self.read(
+                selectors.active_chat_for_visitor, website_id=self.site["id"], visitor=self.visitor
+            )
+            history = await self.read(selectors.messages_latest, chat_id=chat.id) if chat else None
+        except Unavailable:
+            await self.send_error("unavailable", "Storage is down; try again later.")
+            return await self.close_with(realtime.CLOSE_SERVER_ERROR)
+
+        await self.join_groups(
+            [
+                realtime.visitors_group(self.site["id"]),
+                realtime.visitor_group(self.site["id"], self.visitor_id),
+            ]
+        )
+        self.agents_online = await self._agents_online()
+        self.chat_id = chat.id if chat else None
+        await self.send_frame(
+            {
+                "type": "session",
+                "visitor_id": self.visitor_id,
+                "token": visitor_token_make(website_id=self.site["id"], visitor_id=self.visitor_id),
+                "chat": chat_to_dict(chat) if chat else None,
+                "agents_online": self.agents_online,
+            }
+        )
+        if chat:
+            await self.send_frame(
+                {"type": "history", "chat_id": chat.id, "messages": [message_to_dict(m) for m in history]}
+            )
+            if tabs == 1:
+                await realtime.visitor_presence(
+                    website_id=self.site["id"], chat_id=chat.id, visitor_id=self.visitor_id, online=True
+                )
+        self.start_heartbeat(self._beat, presence.HEARTBEAT_SECONDS)
+
+    async def _join_presence(self) -> int:
+        try:
+            tabs = await sync_to_async(presence.visitor_join, thread_sensitive=False)(
+                ip=self.ip,
+                website_id=self.site["id"],
+                visitor_id=self.visitor_id,
+                connection_id=self.channel_name,
+                max_users=self.site["max_users"],
+            )
+        except Exception:  # presence is down: let the visitor in rather than lose the chat
+            logger.warning("presence join failed", exc_info=True)
+            return 1
+        self.joined_presence = tabs > 0
+        return tabs
+
+    async def _agents_online(self) -> bool:
+        try:
+            return await sync_to_async(presence.agents_online, thread_sensitive=False)(self.site["id"])
+        except Exception:
+            logger.warning("presence lookup failed", exc_info=True)
+            return getattr(self, "agents_online", False)
+
+    async def _beat(self) -> None:
+        if self.joined_presence:
+            await sync_to_async(presence.visitor_renew, thread_sensitive=False)(
+                ip=self.ip,
+                website_id=self.site["id"],
+                visitor_id=self.visitor_id,
+                connection_id=self.channel_name,
+            )
+        await self.presence_agents({})
+
+    async def disconnect(self, code):
+        self.closed = True
+        self.stop_heartbeat()
+        await self.leave_groups()
+        if not self.joined_presence:
+            return
+        try:
+            tabs_left = await sync_to_async(presence.visitor_leave, thread_sensitive=False)(
+                ip=self.ip,
+                website_id=self.site["id"],
+                visitor_id=self.visitor_id,
+                connection_id=self.channel_name,
+            )
+        except Exception:
+            logger.warning("presence leave failed", exc_info=True)
+            return
+        if tabs_left == 0 and self.visitor is not None:
+            with contextlib.suppress(Unavailable):
+                await self.call(services.visitor_seen, visitor_pk=self.visitor.pk)
+            if self.chat_id:
+                await realtime.visitor_presence(
+                    website_id=self.site["id"], chat_id=self.chat_id, visitor_id=self.visitor_id, online=False
+                )
+
+    # --- frames ------------------------------------------------------------------------
+
+    async def on_message(self, frame: dict) -> None:
+        if not await self.flood_check(frame):
+            return
+        posted = await self.call(
+            services.visitor_message_post,
+            site=self.site,
+            visitor=self.visitor,
+            content=frame.get("content"),
+            client_id=frame.get("client_id"),
+            attachment_id=frame.get("attachment_id"),
+            exclude=self.channel_name,
+        )
+        self.chat_id = posted.message.chat_id
+        await self.send_frame(
+            {"type": "ack", "client_id": posted.message.client_id, "message": message_to_dict(posted.message)}
+        )
+        await self.flush_events()
+
+    async def on_resume(self, frame: dict) -> None:
+        after = frame.get("after_seq", 0)
+        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
+            return await self.send_error("validation_error", "after_seq must be a non-negative integer.")
+        chat = await self.read(
+            selectors.active_chat_for_visitor, website_id=self.site["id"], visitor=self.visitor
+        )
+        messages = await self.read(selectors.messages_after, chat_id=chat.id, after=after) if chat else []
+        self.chat_id = chat.id if chat else None
+        await self.send_frame(
+            {"type": "history", "chat_id": self.chat_id, "messages": [message_to_dict(m) for m in messages]}
+        )
+
+    async def on_typing(self, frame: dict) -> None:
+        is_typing = frame.get("is_typing")
+        if not isinstance(is_typing, bool):
+            return await self.send_error("validation_error", "is_typing must be true or false.")
+        if self.chat_id is not None:
+            await realtime.typing(
+                website_id=self.site["id"],
+                visitor_id=self.visitor_id,
+                chat_id=self.chat_id,
+                sender="visitor",
+                is_typing=is_typing,
+            )
+
+    async def on_read(self, frame: dict) -> None:
+        await self.call(
+            services.messages_read_by_visitor,
+            website_id=self.site["id"],
+            visitor=self.visitor,
+            seq=frame.get("seq"),
+        )
+        await self.flush_events()
+
+    async def on_identify(self, frame: dict) -> None:
+        self.visitor = await self.call(
+            services.visitor_identify, visitor=self.visitor, name=frame.get("name"), email=frame.get("email")
+        )
+        await self.send_frame({"type": "identified"})
+
+    async def on_page_view(self, frame: dict) -> None:
+        self.visitor = await self.call(
+            services.visitor_page_view, visitor=self.visitor, url=frame.get("url"), title=frame.get("title")
+        )
+
+    async def on_end(self, frame: dict) -> None:
+        await self.call(services.chat_close_by_visitor, website_id=self.site["id"], visitor=self.visitor)
+        await self.flush_events()
+
+    # --- channel layer events ------------------------------------------------------------
+
+    async def on_forward(self, frame: dict) -> None:
+        kind = frame["type"]
+        if kind == "message":
+            self.chat_id = frame["message"]["chat_id"]
+        elif kind == "chat_status" and frame["status"] == "closed" and frame["chat_id"] == self.chat_id:
+            self.chat_id = None
+        await self.send_frame(frame)
+
+    async def widget_off(self, event: dict) -> None:
+        await self.close_with(realtime.CLOSE_FORBIDDEN)
+
+    async def presence_agents(self, event: dict) -> None:
+        online = await self._agents_online()
+        if online != self.agents_online:
+            self.agents_online = online
+            await self.send_frame({"type": "agents_online", "online": online})
