@@ -10,6 +10,11 @@ from accounts import services as account_services
 
 PASSWORD = "correct-Horse-battery-9"
 
+# Consumers reach the database from a worker thread; a persistent connection
+# there would outlive the test database. (Server processes started by tests
+# keep the configured default.)
+settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
 
 def _clear_cache() -> None:
     """Forget rate-limit counters and cached objects, only under our prefix."""

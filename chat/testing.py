@@ -50,10 +50,12 @@ class Socket:
         await self.comm.disconnect()
 
 
-async def visitor_socket(widget_key: str, *, token=None, origin=ORIGIN, headers=(), client=("127.0.0.1", 5000)):
+async def visitor_socket(
+    widget_key: str, *, token=None, origin=ORIGIN, headers=(), client=("127.0.0.1", 5000)
+):
     path = f"/widget/ws/{widget_key}" + (f"?token={token}" if token else "")
     all_headers = [(b"origin", origin.encode())] if origin else []
-    all_headers += [(b"user-agent", b"pytest")] + list(headers)
+    all_headers += [(b"user-agent", b"pytest"), *list(headers)]
     communicator = WebsocketCommunicator(application, path, headers=all_headers)
     communicator.scope["client"] = list(client)
     connected, code = await communicator.connect(timeout=5)

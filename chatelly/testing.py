@@ -145,3 +145,57 @@ def run_manage(*args: str, env: dict[str, str], timeout: float = 120) -> subproc
         text=True,
         timeout=timeout,
     )
+
+
+class WsClient:
+    """A real WebSocket client (the `websockets` library) speaking JSON frames."""
+
+    def __init__(self, url: str, *, origin: str | None = None):
+        from websockets.sync.client import connect
+
+        self._context = connect(
+            url, origin=origin, open_timeout=10, proxy=None, compression=None, max_size=2**22
+        )
+        self.conn = self._context.__enter__()
+
+    def send(self, frame: dict) -> None:
+        self.conn.send(json.dumps(frame))
+
+    def recv(self, timeout: float = 5) -> dict:
+        return json.loads(self.conn.recv(timeout=timeout))
+
+    def recv_type(self, kind: str, timeout: float = 5) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            frame = self.recv(max(0.01, deadline - time.monotonic()))
+            if frame["type"] == kind:
+                return frame
+
+    def frames_until_quiet(self, quiet: float = 0.5) -> list[dict]:
+        frames = []
+        while True:
+            try:
+                frames.append(self.recv(quiet))
+            except TimeoutError:
+                return frames
+
+    def close_code(self, timeout: float = 10) -> int | None:
+        """Wait for the server to close; its close code."""
+        from websockets.exceptions import ConnectionClosed
+
+        deadline = time.monotonic() + timeout
+        try:
+            while time.monotonic() < deadline:
+                self.conn.recv(timeout=max(0.01, deadline - time.monotonic()))
+        except ConnectionClosed as exc:
+            return exc.rcvd.code if exc.rcvd else None
+        except TimeoutError:
+            return None
+        return None
+
+    def close(self) -> None:
+        self._context.__exit__(None, None, None)
+
+
+def ws_url(server: "ServerProcess", path: str) -> str:
+    return f"ws://127.0.0.1:{server.port}{path}"

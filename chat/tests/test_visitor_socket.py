@@ -34,18 +34,26 @@ async def test_a_new_visitor_gets_a_session_and_token(site):
 
 @pytest.mark.parametrize(
     "origin",
-    [None, "https://evil.example.net", "null", "https://shop.example.com.evil.net", "https://notshop.example.com"],
+    [
+        None,
+        "https://evil.example.net",
+        "null",
+        "https://shop.example.com.evil.net",
+        "https://notshop.example.com",
+    ],
 )
 async def test_a_foreign_origin_is_refused_at_the_handshake(site, settings, origin):
     settings.PRODUCTION = True
-    socket, connected, code = await visitor_socket(site.widget_key, origin=origin)
+    _socket, connected, _code = await visitor_socket(site.widget_key, origin=origin)
     assert not connected
     assert await count_visitors() == 0
 
 
 async def test_other_origins_of_the_website_are_accepted(make_site, settings):
     settings.PRODUCTION = True
-    site = await sync_to_async(make_site)(domain="*.example.com", settings={"allowed_origins": ["https://app.other.org"]})
+    site = await sync_to_async(make_site)(
+        domain="*.example.com", settings={"allowed_origins": ["https://app.other.org"]}
+    )
     for origin in ("http://example.com:8080", "https://a.b.example.com", "https://app.other.org"):
         socket, connected, _ = await visitor_socket(site.widget_key, origin=origin)
         assert connected, origin
@@ -63,10 +71,10 @@ async def test_development_allows_localhost_origins(site, settings):
 
 
 async def test_unknown_and_inactive_keys_are_refused(site):
-    socket, connected, _ = await visitor_socket("unknown-key-0123456789abcdef")
+    _socket, connected, _ = await visitor_socket("unknown-key-0123456789abcdef")
     assert not connected
     await sync_to_async(website_services.website_update)(website=site, is_active=False)
-    socket, connected, _ = await visitor_socket(site.widget_key)
+    _socket, connected, _ = await visitor_socket(site.widget_key)
     assert not connected
     assert await count_visitors() == 0
 
@@ -102,7 +110,10 @@ async def test_history_holds_the_last_200_messages(site):
     def fill():
         chat = Chat.objects.get(id=chat_id)
         Message.objects.bulk_create(
-            [Message(chat=chat, seq=n, content=f"m{n}", sender_type="visitor", sender_id="x") for n in range(2, 251)]
+            [
+                Message(chat=chat, seq=n, content=f"m{n}", sender_type="visitor", sender_id="x")
+                for n in range(2, 251)
+            ]
         )
         Chat.objects.filter(id=chat_id).update(last_seq=250, message_count=250)
 
@@ -280,7 +291,12 @@ async def test_end_closes_the_chat_and_the_next_message_starts_another(site, sit
     first = (await send_message(socket))["message"]
     await socket.send({"type": "end"})
     status = await socket.recv()
-    assert status == {"type": "chat_status", "chat_id": first["chat_id"], "status": "closed", "assigned_to": None}
+    assert status == {
+        "type": "chat_status",
+        "chat_id": first["chat_id"],
+        "status": "closed",
+        "assigned_to": None,
+    }
     assert (await agent.recv_type("chat_status"))["status"] == "closed"
     second = (await send_message(socket, "again", "c2"))["message"]
     assert second["chat_id"] != first["chat_id"] and second["seq"] == 1
@@ -343,7 +359,7 @@ async def test_max_users_counts_visitors_not_tabs(make_site):
 async def test_connections_per_ip_are_limited(site, settings):
     settings.CHATELLY_WS_CONN_PER_IP = 2
     sockets = [(await connected_visitor(site.widget_key))[0] for _ in range(2)]
-    third, connected, _ = await visitor_socket(site.widget_key)
+    third, _connected, _ = await visitor_socket(site.widget_key)
     assert (await third.recv())["code"] == "rate_limited"
     assert await third.closed_with() == 4429
     other_ip, _ = await connected_visitor(site.widget_key, client=("10.9.9.9", 1234))
