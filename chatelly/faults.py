@@ -61,6 +61,9 @@ class TcpProxy:
     def cut(self) -> None:
         """Refuse new connections and break every open one."""
         if self._listener is not None:
+            # shutdown() wakes the thread blocked in accept(); close() alone does not.
+            with contextlib.suppress(OSError):
+                self._listener.shutdown(socket.SHUT_RDWR)
             self._listener.close()
             self._listener = None
         with self._lock:

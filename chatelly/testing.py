@@ -23,7 +23,7 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_database_url() -> str:
+def database_url_for_servers() -> str:
     """A DATABASE_URL pointing at the database the running tests use."""
     db = connection.settings_dict
     if db["ENGINE"].endswith("sqlite3"):
@@ -37,7 +37,7 @@ def server_env(**overrides: str) -> dict[str, str]:
     env.update(
         {
             "DJANGO_SETTINGS_MODULE": "chatelly.settings",
-            "DATABASE_URL": test_database_url(),
+            "DATABASE_URL": database_url_for_servers(),
             "REDIS_URL": settings.REDIS_URL,
             "CHATELLY_CACHE_PREFIX": settings.CACHE_KEY_PREFIX,
             "PYTHONUNBUFFERED": "1",

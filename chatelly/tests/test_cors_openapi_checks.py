@@ -41,13 +41,21 @@ def test_openapi_schema_documents_every_auth_and_user_endpoint(api):
         "/api/v1/websites/{website_id}/rotate-key": ("post", {"200", "403", "404"}),
         "/api/v1/websites/{website_id}/members": ("post", {"201", "400", "403", "404", "409"}),
         "/api/v1/websites/{website_id}/members/{user_id}": ("patch", {"200", "400", "403", "404", "409"}),
+        "/api/v1/websites/{website_id}/chats": ("get", {"200", "400", "401", "404"}),
+        "/api/v1/chats/{chat_id}": ("get", {"200", "401", "404"}),
+        "/api/v1/chats/{chat_id}/close": ("post", {"200", "401", "404"}),
+        "/api/v1/chats/{chat_id}/assign": ("post", {"200", "400", "401", "404"}),
+        "/api/v1/realtime/ticket": ("post", {"201", "401"}),
     }
+    messages = schema["paths"]["/api/v1/chats/{chat_id}/messages"]
+    assert {"200", "400", "404"} <= set(messages["get"]["responses"])
+    assert {"200", "201", "400", "404", "409"} <= set(messages["post"]["responses"])
     assert {"get", "put", "patch", "delete"} <= set(schema["paths"]["/api/v1/websites/{website_id}"])
     assert {"get", "post"} <= set(schema["paths"]["/api/v1/websites"])
     for path, (method, statuses) in expected.items():
         operation = schema["paths"][path][method]
         assert statuses <= set(operation["responses"]), path
-        if method == "post" and not path.endswith("rotate-key"):
+        if method == "post" and not path.endswith(("rotate-key", "close", "ticket")):
             assert "requestBody" in operation, path
     assert {"put", "patch"} <= set(schema["paths"]["/api/v1/user/profile"])
     error = schema["components"]["schemas"]["Error"]

@@ -1,0 +1,64 @@
+"""Presence against the configured store (Redis in CI): limits, tabs, and expiry of the dead."""
+
+import pytest
+
+from chat import presence
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Move presence's clock forward, as time passes for a process that died."""
+    now = [presence.time.time()]
+    monkeypatch.setattr(presence.time, "time", lambda: now[0])
+    return now
+
+
+def join(visitor, conn, ip="10.0.0.1", max_users=2):
+    return presence.visitor_join(
+        ip=ip, website_id=1, visitor_id=visitor, connection_id=conn, max_users=max_users
+    )
+
+
+def test_tabs_count_once_and_the_last_tab_frees_the_place(clock):
+    assert join("v1", "c1") == 1
+    assert join("v1", "c2") == 2
+    assert join("v2", "c3") == 1
+    assert join("v3", "c4") == presence.WEBSITE_FULL
+    assert presence.visitors_connected(1) == 2
+    assert presence.visitor_leave(ip="10.0.0.1", website_id=1, visitor_id="v1", connection_id="c1") == 1
+    assert presence.visitor_online(website_id=1, visitor_id="v1")
+    assert presence.visitor_leave(ip="10.0.0.1", website_id=1, visitor_id="v1", connection_id="c2") == 0
+    assert not presence.visitor_online(website_id=1, visitor_id="v1")
+    assert join("v3", "c4") == 1
+
+
+def test_the_ip_limit(clock, settings):
+    settings.CHATELLY_WS_CONN_PER_IP = 2
+    assert join("v1", "c1", max_users=0) == 1
+    assert join("v2", "c2", max_users=0) == 1
+    assert join("v3", "c3", max_users=0) == presence.IP_LIMIT
+    assert join("v3", "c3", ip="10.0.0.2", max_users=0) == 1
+
+
+def test_a_dead_processes_sockets_expire_within_the_ttl(clock):
+    assert join("v1", "c1", max_users=1) == 1
+    assert presence.agent_connected(website_ids=[1, 2], connection_id="agent-1") == [1, 2]
+    assert presence.agents_online(1)
+    clock[0] += presence.TTL_SECONDS / 2
+    presence.agent_renew(website_ids=[1], connection_id="agent-1")  # still alive on website 1's heartbeat
+    clock[0] += presence.TTL_SECONDS / 2 + 1
+    # Nobody said goodbye, yet the place is free and the agent is gone where not renewed.
+    assert presence.visitors_connected(1) == 0
+    assert join("v2", "c2", max_users=1) == 1
+    assert presence.agents_online(1) is True
+    assert presence.agents_online(2) is False
+    clock[0] += presence.TTL_SECONDS
+    assert presence.agents_online(1) is False
+
+
+def test_agents_come_and_go(clock):
+    assert presence.agent_connected(website_ids=[7], connection_id="a") == [7]
+    assert presence.agent_connected(website_ids=[7], connection_id="b") == []
+    assert presence.agent_disconnected(website_ids=[7], connection_id="a") == []
+    assert presence.agent_disconnected(website_ids=[7], connection_id="b") == [7]
+    assert not presence.agents_online(7)
