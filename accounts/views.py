@@ -2,11 +2,11 @@
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
-from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatelly.api.client_ip import client_ip_for_request
+from chatelly.api.public import PublicView
 from chatelly.api.ratelimit import enforce_rate
 from chatelly.api.schema import errors
 from chatelly.api.validation import valid_data
@@ -25,15 +25,8 @@ from .serializers import (
 )
 
 
-class PublicAuthView(APIView):
-    """No credentials needed (and a stale Authorization header is not read)."""
-
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-
-    def get_authenticate_header(self, request) -> str:
-        # Without it DRF would turn a bad refresh token's 401 into a 403.
-        return 'Bearer realm="api"'
+class PublicAuthView(PublicView):
+    pass
 
 
 def _auth_body(user, tokens: dict) -> dict:

@@ -61,12 +61,21 @@ class Visitor(models.Model):
         return self.visitor_id
 
 
+def attachment_path(instance, filename: str) -> str:
+    """A random stored name that keeps only the detected extension."""
+    extension = filename.rsplit(".", 1)[-1] if "." in filename else "bin"
+    return f"attachments/{secrets.token_urlsafe(24)}.{extension}"
+
+
 class Attachment(models.Model):
-    website = models.ForeignKey("websites.Website", on_delete=models.CASCADE, related_name="attachments")
+    # Agents may upload before choosing a chat; their files have no website yet.
+    website = models.ForeignKey(
+        "websites.Website", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
+    )
     uploader_type = models.CharField(max_length=16, choices=[("visitor", "Visitor"), ("agent", "Agent")])
     # The visitor id, or the agent's user id, as a string.
     uploader_id = models.CharField(max_length=64)
-    file = models.FileField(upload_to="attachments/%Y/%m/", max_length=255)
+    file = models.FileField(upload_to=attachment_path, max_length=255)
     name = models.CharField(max_length=255)
     size = models.PositiveBigIntegerField()
     content_type = models.CharField(max_length=100)

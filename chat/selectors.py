@@ -71,3 +71,9 @@ def chat_website(*, chat_id: int, user) -> tuple[int, str] | None:
         .first()
     )
     return tuple(row) if row else None
+
+
+def visitor_exists(*, website_id: int, visitor_id: str) -> bool:
+    from .models import Visitor
+
+    return Visitor.objects.filter(website_id=website_id, visitor_id=visitor_id).exists()

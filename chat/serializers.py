@@ -135,3 +135,11 @@ class AssignInput(serializers.Serializer):
 class TicketSchema(serializers.Serializer):
     ticket = serializers.CharField()
     expires_in = serializers.IntegerField()
+
+
+class UploadSchema(serializers.Serializer):
+    file = serializers.FileField()
+
+
+class AgentUploadSchema(UploadSchema):
+    website_id = serializers.IntegerField(required=False, help_text="The website the file is for (optional)")

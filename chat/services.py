@@ -12,6 +12,7 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from websites.models import Membership
@@ -30,6 +31,7 @@ from .models import (
     new_visitor_id,
 )
 from .serializers import chat_to_dict, message_to_dict
+from .uploads import check_upload, display_name
 
 logger = logging.getLogger("chatelly.chat")
 
@@ -77,10 +79,14 @@ def _check_attachment_id(attachment_id):
 
 
 def _attachment(*, attachment_id, website_id: int, uploader_type: str, uploader_id: str) -> Attachment | None:
+    """An upload of this sender for this website (an agent's may have no website yet)."""
     if attachment_id is None:
         return None
+    of_website = Q(website_id=website_id)
+    if uploader_type == "agent":
+        of_website |= Q(website__isnull=True)
     attachment = Attachment.objects.filter(
-        id=attachment_id, website_id=website_id, uploader_type=uploader_type, uploader_id=uploader_id
+        of_website, id=attachment_id, uploader_type=uploader_type, uploader_id=uploader_id
     ).first()
     if attachment is None:
         raise not_found("No such attachment.", "attachment_id")
@@ -91,6 +97,31 @@ def _message_type(attachment: Attachment | None) -> str:
     if attachment is None:
         return MessageType.TEXT
     return MessageType.IMAGE if attachment.content_type.startswith("image/") else MessageType.FILE
+
+
+# --- attachments -------------------------------------------------------------
+
+
+@transaction.atomic
+def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id: str, upload) -> Attachment:
+    """Store an uploaded file under a random name, after checking what it really is."""
+    extension, content_type = check_upload(upload)
+    attachment = Attachment(
+        website_id=website_id,
+        uploader_type=uploader_type,
+        uploader_id=uploader_id,
+        name=display_name(upload.name, extension),
+        size=upload.size,
+        content_type=content_type,
+    )
+    upload.seek(0)
+    attachment.file.save(f"upload.{extension}", upload, save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)  # no row, no orphan file
+        raise
+    return attachment
 
 
 # --- visitors ------------------------------------------------------------------

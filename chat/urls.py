@@ -9,4 +9,5 @@ urlpatterns = [
     *both("chats/<int:chat_id>/close", views.ChatCloseView.as_view(), "chat-close"),
     *both("chats/<int:chat_id>/assign", views.ChatAssignView.as_view(), "chat-assign"),
     *both("realtime/ticket", views.TicketView.as_view(), "realtime-ticket"),
+    *both("uploads", views.AgentUploadView.as_view(), "uploads"),
 ]

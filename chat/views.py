@@ -3,6 +3,7 @@
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
@@ -16,15 +17,19 @@ from . import selectors, services
 from .errors import ChatError
 from .serializers import (
     AgentMessageInput,
+    AgentUploadSchema,
     AssignInput,
+    AttachmentSchema,
     ChatSchema,
     MessagePageSchema,
     MessageSchema,
     TicketSchema,
+    attachment_to_dict,
     chat_to_dict,
     message_to_dict,
 )
 from .tickets import TICKET_SECONDS, ticket_issue
+from .upload_views import refuse_oversize_body, upload_error
 
 
 def api_error(exc: ChatError) -> Exception:
@@ -168,3 +173,30 @@ class TicketView(APIView):
     def post(self, request):
         ticket = ticket_issue(user_id=request.user.id)
         return Response({"ticket": ticket, "expires_in": TICKET_SECONDS}, status=status.HTTP_201_CREATED)
+
+
+class AgentUploadView(APIView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        tags=["chats"],
+        summary="Upload a file for an agent reply's attachment_id",
+        request={"multipart/form-data": AgentUploadSchema},
+        responses={201: AttachmentSchema, **errors(400, 401, 404, 413, 415)},
+    )
+    def post(self, request):
+        refuse_oversize_body(request)
+        website_id = None
+        raw_website = request.data.get("website_id")
+        if raw_website not in (None, ""):
+            website_id = website_get_for_user(user=request.user, website_id=raw_website).id
+        try:
+            attachment = services.attachment_create(
+                website_id=website_id,
+                uploader_type="agent",
+                uploader_id=str(request.user.id),
+                upload=request.FILES.get("file"),
+            )
+        except ChatError as exc:
+            raise upload_error(exc) from exc
+        return Response(attachment_to_dict(attachment), status=status.HTTP_201_CREATED)

@@ -228,6 +228,8 @@ CHATELLY_WS_MSG_RATE = env.str("CHATELLY_WS_MSG_RATE", default="20/10s")
 CHATELLY_WS_CONN_PER_IP = env.int("CHATELLY_WS_CONN_PER_IP", default=20)
 CHATELLY_MAX_MESSAGE_CHARS = env.int("CHATELLY_MAX_MESSAGE_CHARS", default=4000)
 CHATELLY_MAX_UPLOAD_MB = env.int("CHATELLY_MAX_UPLOAD_MB", default=10)
+# Uploads above this size go to a temporary file, not memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CHATELLY_TRUSTED_PROXY_COUNT = env.int("CHATELLY_TRUSTED_PROXY_COUNT", default=0)
 CHATELLY_METRICS_TOKEN = env.str("CHATELLY_METRICS_TOKEN", default="")
 # /readyz fails below these free amounts.
@@ -245,8 +247,25 @@ STATIC_ROOT = Path(env.str("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticf
 STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_URL = "/media/"
 MEDIA_ROOT = Path(env.str("DJANGO_MEDIA_ROOT", default=str(BASE_DIR / "media")))
+AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
+if AWS_STORAGE_BUCKET_NAME:
+    # Uploads in S3 (or an S3-compatible store), private, fetched by signed URL.
+    DEFAULT_STORAGE = {
+        "BACKEND": "chatelly.storage.AttachmentS3Storage",
+        "OPTIONS": {
+            "bucket_name": AWS_STORAGE_BUCKET_NAME,
+            "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,
+            "endpoint_url": env.str("AWS_S3_ENDPOINT_URL", default="") or None,
+            "default_acl": "private",
+            "querystring_auth": True,
+            "querystring_expire": env.int("AWS_QUERYSTRING_EXPIRE", default=3600),
+            "file_overwrite": False,
+        },
+    }
+else:
+    DEFAULT_STORAGE = {"BACKEND": "django.core.files.storage.FileSystemStorage"}
 STORAGES = {
-    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "default": DEFAULT_STORAGE,
     "staticfiles": {
         "BACKEND": (
             "whitenoise.storage.CompressedManifestStaticFilesStorage"

@@ -4,8 +4,9 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
+from widget.demo import demo_page
 
-from . import health
+from . import health, media
 from .api.routes import both
 
 api_v1 = [
@@ -25,10 +26,12 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
-if settings.DEBUG:
-    from django.conf.urls.static import static
+if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
+    # Local uploads are served by the application (or nginx, with the same headers).
+    urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media.serve_media, name="media"))
 
-    urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+if not settings.PRODUCTION:
+    urlpatterns.append(path("demo/<str:widget_key>", demo_page, name="demo"))
 
 handler400 = "chatelly.api.views.bad_request"
 handler403 = "chatelly.api.views.permission_denied"

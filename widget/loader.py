@@ -15,11 +15,24 @@ def _template() -> str:
 
 
 def render_loader(*, widget_key: str, base_url: str) -> tuple[str, str]:
-    """(script body, strong ETag). json.dumps quotes both values safely for JS."""
+    """(script body, strong ETag). json.dumps quotes the values safely for JS."""
+    app_url = f"{base_url}/widget/app.js?v={app_bundle()[2]}"
     body = (
         _template()
         .replace("__CHATELLY_KEY__", json.dumps(widget_key))
         .replace("__CHATELLY_BASE__", json.dumps(base_url))
+        .replace("__CHATELLY_APP__", json.dumps(app_url))
     )
     etag = '"' + hashlib.sha256(body.encode()).hexdigest()[:32] + '"'
     return body, etag
+
+
+APP_SOURCE = Path(__file__).parent / "js" / "widget.js"
+
+
+@lru_cache(maxsize=1)
+def app_bundle() -> tuple[str, str, str]:
+    """(body, ETag, version) of the widget UI; the version changes with the file."""
+    body = APP_SOURCE.read_text()
+    digest = hashlib.sha256(body.encode()).hexdigest()
+    return body, f'"{digest[:32]}"', digest[:12]

@@ -1,22 +1,28 @@
 """Public widget endpoints, keyed by widget_key (API.md: Widget)."""
 
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.permissions import AllowAny
+from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
-from rest_framework.views import APIView
+from rest_framework_simplejwt.exceptions import InvalidToken
 
-from chat import presence
+from chat import presence, services
+from chat.errors import ChatError
+from chat.selectors import visitor_exists
+from chat.serializers import AttachmentSchema, UploadSchema, attachment_to_dict
+from chat.upload_views import refuse_oversize_body, upload_error
+from chat.visitor_tokens import visitor_token_read
 from chatelly.api.client_ip import client_ip_for_request
+from chatelly.api.public import PublicView
 from chatelly.api.ratelimit import enforce_rate
 from chatelly.api.schema import errors
 from websites.settings_schema import public_settings
 from websites.widget_cache import active_site
 
 from .cors import add_cors_headers
-from .loader import CACHE_CONTROL, render_loader
+from .loader import CACHE_CONTROL, app_bundle, render_loader
 
 WidgetConfigSerializer = inline_serializer(
     name="WidgetConfig",
@@ -30,12 +36,11 @@ WidgetConfigSerializer = inline_serializer(
 )
 
 
-class WidgetView(APIView):
-    """No credentials, a per-IP rate limit, CORS for the website's own origins."""
+class WidgetView(PublicView):
+    """No JWT, a per-IP rate limit, CORS for the website's own origins."""
 
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
     throttle_classes: list = []
+    www_authenticate = 'VisitorToken realm="widget"'
     site: dict | None = None
 
     def resolve(self, request, widget_key: str) -> dict:
@@ -116,3 +121,56 @@ class WidgetScriptView(WidgetView):
 def _etags(header: str) -> set[str]:
     tags = {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}
     return tags
+
+
+class WidgetUploadView(WidgetView):
+    parser_classes = [MultiPartParser]
+
+    @extend_schema(
+        tags=["widget"],
+        summary="Upload a file as the visitor, for a message's attachment_id (public)",
+        auth=[],
+        parameters=[
+            OpenApiParameter("X-Visitor-Token", str, location=OpenApiParameter.HEADER, required=True)
+        ],
+        request={"multipart/form-data": UploadSchema},
+        responses={201: AttachmentSchema, **errors(400, 401, 404, 413, 415, 429)},
+    )
+    def post(self, request, widget_key):
+        site = self.resolve(request, widget_key)
+        refuse_oversize_body(request)
+        visitor_id = visitor_token_read(request.headers.get("X-Visitor-Token"), website_id=site["id"])
+        if visitor_id is None or not visitor_exists(website_id=site["id"], visitor_id=visitor_id):
+            raise InvalidToken("The visitor token is missing or not valid.")
+        try:
+            attachment = services.attachment_create(
+                website_id=site["id"],
+                uploader_type="visitor",
+                uploader_id=visitor_id,
+                upload=request.FILES.get("file"),
+            )
+        except ChatError as exc:
+            raise upload_error(exc) from exc
+        return Response(attachment_to_dict(attachment), status=201)
+
+
+class WidgetAppView(PublicView):
+    """The widget's UI bundle, loaded by the loader; immutable per version."""
+
+    throttle_classes: list = []
+
+    @extend_schema(exclude=True)
+    def get(self, request):
+        body, etag, version = app_bundle()
+        if etag in _etags(request.headers.get("If-None-Match", "")):
+            response = HttpResponse(status=304)
+        else:
+            response = HttpResponse(body, content_type="text/javascript; charset=utf-8")
+        response["ETag"] = etag
+        response["X-Content-Type-Options"] = "nosniff"
+        response["Cache-Control"] = (
+            "public, max-age=31536000, immutable"
+            if request.query_params.get("v") == version
+            else CACHE_CONTROL
+        )
+        return response
