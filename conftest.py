@@ -86,3 +86,38 @@ def auth_api(user):
     client = APIClient()
     client.credentials(**bearer(user))
     return client
+
+
+@pytest.fixture
+def make_website(user):
+    from websites import services as website_services
+
+    def make(owner=None, **fields):
+        fields.setdefault("name", "Shop")
+        fields.setdefault("domain", "shop.example.com")
+        return website_services.website_create(owner=owner or user, **fields)
+
+    return make
+
+
+@pytest.fixture
+def website(make_website):
+    return make_website()
+
+
+@pytest.fixture
+def site_owner(make_user):
+    return make_user(email="owner@shop.example.com", name="Olga")
+
+
+@pytest.fixture
+def make_site(site_owner, make_website):
+    def make(**fields):
+        return make_website(owner=fields.pop("owner", site_owner), **fields)
+
+    return make
+
+
+@pytest.fixture
+def site(make_site):
+    return make_site()

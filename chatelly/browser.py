@@ -32,22 +32,33 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
+def new_page(browser):
+    """A page in a fresh context, recording console messages and page errors."""
+    page = browser.new_context().new_page()
+    page.console_messages = []
+    page.page_errors = []
+    page.on("console", lambda message: page.console_messages.append((message.type, message.text)))
+    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
+    return page
+
+
 @contextmanager
-def chromium_page():
+def chromium():
     require_chromium()
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
         try:
-            page = browser.new_page()
-            page.console_messages = []
-            page.page_errors = []
-            page.on("console", lambda message: page.console_messages.append((message.type, message.text)))
-            page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-            yield page
+            yield browser
         finally:
             browser.close()
+
+
+@contextmanager
+def chromium_page():
+    with chromium() as browser:
+        yield new_page(browser)
 
 
 @contextmanager

@@ -5,10 +5,16 @@
   if (w.__chatellyApp) return;
 
   var CSS = [
-    ":host{all:initial !important}",
+    /* The host element is positioned here, with !important: rules inside a shadow
+       root win over the page's !important ones, so no page CSS can move or hide it. */
+    ":host{all:initial !important;display:block !important;position:fixed !important;",
+    "z-index:2147483000 !important;bottom:20px !important;right:20px !important;left:auto !important;",
+    "top:auto !important;width:auto !important;height:auto !important;opacity:1 !important;",
+    "visibility:visible !important;transform:none !important}",
+    ":host([data-side=left]){left:20px !important;right:auto !important}",
     ".root{font:14px/1.45 system-ui,-apple-system,'Segoe UI',Roboto,sans-serif;color:#111827;",
     "-webkit-font-smoothing:antialiased;--accent:#2563eb}",
-    ".root *{box-sizing:border-box;font:inherit;color:inherit;margin:0}",
+    ":where(.root *){box-sizing:border-box;font:inherit;color:inherit;margin:0}",
     "button{cursor:pointer;border:0;background:none;padding:0}",
     "[hidden]{display:none !important}",
     ".launcher{position:relative;width:56px;height:56px;border-radius:50%;background:var(--accent);",
@@ -46,13 +52,26 @@
     "textarea,input[type=email]{flex:1;min-width:0;border:1px solid #d1d5db;border-radius:8px;padding:8px;",
     "resize:none;max-height:120px;background:#fff}",
     ".send,.ok{background:var(--accent);color:#fff;border-radius:8px;padding:8px 12px;font-weight:600}",
-    ".attach{width:36px;height:36px;border-radius:8px;font-size:18px;color:#4b5563}",
+    ".attach{width:36px;height:36px;border-radius:8px;display:flex;align-items:center;justify-content:center}",
+    ".attach svg{width:20px;height:20px;fill:none;stroke:#4b5563;stroke-width:2}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     "@media (max-width:480px){.panel{inset:0;width:auto;height:auto;max-height:none;border-radius:0;",
     "bottom:0}.right .panel,.left .panel{left:0;right:0}}"
   ].join("");
 
   var ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";
+  var CLIP = "M21 11l-8.5 8.5a5 5 0 0 1-7-7L14 4a3.5 3.5 0 0 1 5 5l-8.5 8.5a2 2 0 0 1-3-3L15 7";
+  var SVG_NS = "http://www.w3.org/2000/svg";
+
+  function icon(shape) {
+    var svg = d.createElementNS(SVG_NS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = d.createElementNS(SVG_NS, "path");
+    path.setAttribute("d", shape);
+    svg.appendChild(path);
+    return svg;
+  }
 
   function el(tag, attrs, text) {
     var node = d.createElement(tag);
@@ -103,12 +122,7 @@
     var s = this.settings, self = this;
     var host = (this.host = el("div", { "data-chatelly": this.key }));
     var side = s.position === "left" ? "left" : "right";
-    ["position:fixed", "z-index:2147483000", "bottom:20px", side + ":20px", "display:block",
-     "width:auto", "height:auto", "margin:0", "padding:0", "border:0", "opacity:1", "visibility:visible",
-     "transform:none", "pointer-events:auto"].forEach(function (rule) {
-      var i = rule.indexOf(":");
-      host.style.setProperty(rule.slice(0, i), rule.slice(i + 1), "important");
-    });
+    host.setAttribute("data-side", side);
     var root = host.attachShadow({ mode: "open" });
     root.appendChild(el("style", null, CSS));
     var wrap = (this.root = el("div", { "class": "root " + side }));
@@ -142,7 +156,8 @@
     var form = (this.form = el("form", { "class": "composer" }));
     var file = (this.file = el("input", { type: "file", hidden: "", tabindex: "-1",
       accept: "image/png,image/jpeg,image/gif,image/webp,.pdf,.txt,.csv,.docx,.xlsx,.zip" }));
-    var attach = el("button", { "class": "attach", type: "button", "aria-label": "Attach a file" }, "\ud83d\udcce");
+    var attach = el("button", { "class": "attach", type: "button", "aria-label": "Attach a file" });
+    attach.appendChild(icon(CLIP));
     attach.addEventListener("click", function () { file.click(); });
     file.addEventListener("change", function () { if (file.files[0]) self.upload(file.files[0]); file.value = ""; });
     var input = (this.input = el("textarea", { rows: "1", "aria-label": "Message", placeholder: "Write a message\u2026" }));
@@ -161,13 +176,7 @@
 
     var launcher = (this.launcher = el("button", { "class": "launcher", type: "button",
       "aria-label": "Open chat: " + title, "aria-expanded": "false" }));
-    var svg = d.createElementNS("http://www.w3.org/2000/svg", "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("aria-hidden", "true");
-    var path = d.createElementNS("http://www.w3.org/2000/svg", "path");
-    path.setAttribute("d", ICON);
-    svg.appendChild(path);
-    launcher.appendChild(svg);
+    launcher.appendChild(icon(ICON));
     this.badge = launcher.appendChild(el("span", { "class": "badge", hidden: "" }));
     launcher.addEventListener("click", function () { self.toggle(); });
     wrap.appendChild(launcher);
@@ -342,7 +351,7 @@
         link.appendChild(el("img", { src: href, alt: a.name || "image", loading: "lazy" }));
       } else {
         node.appendChild(el("a", { href: href, target: "_blank", rel: "noopener noreferrer", download: a.name || "" },
-          "\ud83d\udcc4 " + (a.name || "file")));
+          a.name || "file"));
       }
     }
     return node;
