@@ -43,8 +43,12 @@ def fast_password_hashing(settings):
 
 @pytest.fixture(autouse=True)
 def clean_cache():
+    from analytics import services as analytics_services
+
     _clear_cache()
+    analytics_services.discard_pending()
     yield
+    analytics_services.discard_pending()
     _clear_cache()
 
 

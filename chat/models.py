@@ -127,7 +127,7 @@ class Chat(models.Model):
         indexes = [
             models.Index(fields=["website", "status", "-last_message_at"], name="chat_inbox"),
             models.Index(fields=["website", "-last_message_at", "-id"], name="chat_latest"),
-            models.Index(fields=["website", "started_at"], name="chat_started"),
+            models.Index(fields=["website", "started_at", "status"], name="chat_started"),
             models.Index(fields=["website", "visitor_id"], name="chat_by_visitor"),
         ]
 
@@ -137,6 +137,10 @@ class Chat(models.Model):
 
 class Message(models.Model):
     chat = models.ForeignKey(Chat, on_delete=models.CASCADE, related_name="messages")
+    # The chat's website, copied so that per-website counts need no join.
+    website = models.ForeignKey(
+        "websites.Website", on_delete=models.CASCADE, related_name="+", db_index=False
+    )
     seq = models.PositiveIntegerField()
     content = models.TextField(blank=True, default="")
     type = models.CharField(max_length=50, choices=MessageType.choices, default=MessageType.TEXT)
@@ -161,7 +165,9 @@ class Message(models.Model):
                 name="message_client_id_unique",
             ),
         ]
-        indexes = [models.Index(fields=["created_at"], name="message_created")]
+        indexes = [
+            models.Index(fields=["website", "created_at", "sender_type"], name="message_website_created"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.chat_id}#{self.seq}"

@@ -15,6 +15,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from analytics.models import EventType
+from analytics.services import event_record
 from websites.models import Membership
 
 from . import presence, realtime
@@ -121,6 +123,13 @@ def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id
     except Exception:
         attachment.file.delete(save=False)  # no row, no orphan file
         raise
+    if website_id is not None:
+        event_record(
+            website_id=website_id,
+            event_type=EventType.FILE_UPLOADED,
+            visitor_id=uploader_id if uploader_type == "visitor" else "",
+            data={"uploader_type": uploader_type, "content_type": content_type, "size": attachment.size},
+        )
     return attachment
 
 
@@ -141,19 +150,31 @@ def visitor_connect(*, website_id: int, visitor_id: str | None, user_agent: str 
     if visitor is None:
         try:
             with transaction.atomic():
-                return Visitor.objects.create(
+                visitor = Visitor.objects.create(
                     website_id=website_id,
                     visitor_id=visitor_id or new_visitor_id(),
                     user_agent=user_agent[:512],
                 )
         except IntegrityError:  # another tab of the same visitor made it just now
             visitor = Visitor.objects.select_for_update().get(website_id=website_id, visitor_id=visitor_id)
-    if visitor.last_seen < now - VISIT_GAP:
-        visitor.session_id = new_session_id()
-    visitor.last_seen = now
-    visitor.user_agent = user_agent[:512] or visitor.user_agent
-    visitor.save(update_fields=["session_id", "last_seen", "user_agent"])
+    else:
+        if visitor.last_seen < now - VISIT_GAP:
+            visitor.session_id = new_session_id()
+        visitor.last_seen = now
+        visitor.user_agent = user_agent[:512] or visitor.user_agent
+        visitor.save(update_fields=["session_id", "last_seen", "user_agent"])
+    _event(visitor, EventType.WIDGET_LOADED)
     return visitor
+
+
+def _event(visitor: Visitor, event_type: str, **data) -> None:
+    event_record(
+        website_id=visitor.website_id,
+        event_type=event_type,
+        visitor_id=visitor.visitor_id,
+        session_id=visitor.session_id,
+        data=data,
+    )
 
 
 def visitor_seen(*, visitor_pk: int) -> None:
@@ -181,6 +202,7 @@ def visitor_identify(*, visitor: Visitor, name=None, email=None) -> Visitor:
         fields.append("email")
     if fields:
         visitor.save(update_fields=fields)
+        _event(visitor, EventType.VISITOR_IDENTIFIED, fields=fields)
     return visitor
 
 
@@ -193,6 +215,7 @@ def visitor_page_view(*, visitor: Visitor, url, title=None) -> Visitor:
     visitor.page_url = url.strip()
     visitor.page_title = (title or "").strip()
     visitor.save(update_fields=["page_url", "page_title"])
+    _event(visitor, EventType.PAGE_VIEW, url=visitor.page_url, title=visitor.page_title)
     return visitor
 
 
@@ -206,6 +229,7 @@ def _append(
     chat.last_seq += 1
     message = Message.objects.create(
         chat=chat,
+        website_id=chat.website_id,
         seq=chat.last_seq,
         content=content,
         type=_message_type(attachment),
@@ -226,6 +250,13 @@ def _append(
         chat.first_response_at = message.created_at
         fields.append("first_response_at")
     chat.save(update_fields=fields)
+    event_record(
+        website_id=chat.website_id,
+        event_type=EventType.MESSAGE_SENT,
+        visitor_id=chat.visitor_id,
+        session_id=chat.session_id,
+        data={"sender_type": sender_type, "chat_id": chat.id, "seq": message.seq},
+    )
     return message
 
 
@@ -330,6 +361,7 @@ def visitor_message_post(
         if started:
             chat.visitor_record = visitor
             realtime.chat_started_on_commit(website_id=chat.website_id, chat=chat_to_dict(chat))
+            _event(visitor, EventType.CHAT_STARTED, chat_id=chat.id)
         _announce(chat, message, exclude)
         _bot_replies(chat, site=site, content=content, started=started)
     return Posted(message, created=True)
@@ -434,6 +466,13 @@ def _close(chat: Chat) -> Chat:
     chat.ended_at = timezone.now()
     chat.save(update_fields=["status", "ended_at"])
     _announce_status(chat)
+    event_record(
+        website_id=chat.website_id,
+        event_type=EventType.CHAT_ENDED,
+        visitor_id=chat.visitor_id,
+        session_id=chat.session_id,
+        data={"chat_id": chat.id},
+    )
     return chat
 
 

@@ -111,7 +111,14 @@ async def test_history_holds_the_last_200_messages(site):
         chat = Chat.objects.get(id=chat_id)
         Message.objects.bulk_create(
             [
-                Message(chat=chat, seq=n, content=f"m{n}", sender_type="visitor", sender_id="x")
+                Message(
+                    chat=chat,
+                    website_id=chat.website_id,
+                    seq=n,
+                    content=f"m{n}",
+                    sender_type="visitor",
+                    sender_id="x",
+                )
                 for n in range(2, 251)
             ]
         )

@@ -1,0 +1,71 @@
+"""The date range of a dashboard request: ?from, ?to (inclusive days in ?tz)."""
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from django.utils import timezone
+from rest_framework.exceptions import ValidationError
+
+DEFAULT_DAYS = 30
+MAX_DAYS = 366
+
+
+@dataclass(frozen=True)
+class DayRange:
+    start: date
+    end: date  # inclusive
+    zone: zoneinfo.ZoneInfo
+
+    @property
+    def tz(self) -> str:
+        return self.zone.key
+
+    def bounds(self) -> tuple[datetime, datetime]:
+        """[first instant, instant after the last day) as aware datetimes."""
+        first = datetime.combine(self.start, time.min, tzinfo=self.zone)
+        after = datetime.combine(self.end + timedelta(days=1), time.min, tzinfo=self.zone)
+        return first, after
+
+    def days(self) -> list[date]:
+        return [self.start + timedelta(days=n) for n in range((self.end - self.start).days + 1)]
+
+    def as_dict(self) -> dict:
+        return {"from": self.start.isoformat(), "to": self.end.isoformat(), "tz": self.tz}
+
+
+def _zone(raw) -> zoneinfo.ZoneInfo:
+    if raw in (None, ""):
+        return zoneinfo.ZoneInfo("UTC")
+    try:
+        if "\x00" in raw or len(raw) > 64:
+            raise ValueError
+        return zoneinfo.ZoneInfo(raw)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
+        raise ValidationError({"tz": "An IANA time zone such as Europe/Berlin."}) from None
+
+
+def _day(raw, name: str) -> date | None:
+    if raw in (None, ""):
+        return None
+    try:
+        if len(raw) != 10:
+            raise ValueError
+        return date.fromisoformat(raw)
+    except (ValueError, TypeError):
+        raise ValidationError({name: "A date as YYYY-MM-DD."}) from None
+
+
+def day_range_parse(params) -> DayRange:
+    zone = _zone(params.get("tz"))
+    start, end = _day(params.get("from"), "from"), _day(params.get("to"), "to")
+    today = timezone.now().astimezone(zone).date()
+    if end is None:
+        end = today if start is None else min(start + timedelta(days=DEFAULT_DAYS - 1), max(start, today))
+    if start is None:
+        start = end - timedelta(days=DEFAULT_DAYS - 1)
+    if start > end:
+        raise ValidationError({"from": "from is after to."})
+    if (end - start).days + 1 > MAX_DAYS:
+        raise ValidationError({"from": f"The range is longer than {MAX_DAYS} days."})
+    return DayRange(start=start, end=end, zone=zone)
