@@ -39,6 +39,9 @@ class ChatAdmin(admin.ModelAdmin):
     def has_add_permission(self, request):
         return False
 
+    def has_delete_permission(self, request, obj=None):
+        return False  # deletion goes through erase_visitor / purge_data, which keep analytics exact
+
     @admin.action(description="Close selected chats (both sides are told)")
     def close_chats(self, request, queryset):
         count = 0

@@ -3,7 +3,7 @@
 from io import StringIO
 
 import pytest
-from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test import Client
@@ -90,8 +90,10 @@ def test_a_broken_analytics_table_does_not_break_the_message_path(site):
 async def test_a_socket_session_records_widget_loaded(site):
     socket, session = await connected_visitor(site.widget_key)
     await socket.close()
-    await sync_to_async(analytics_services.flush)()
-    kinds = await sync_to_async(lambda: list(Event.objects.values_list("event_type", "visitor_id")))()
+    await database_sync_to_async(analytics_services.flush)()
+    kinds = await database_sync_to_async(
+        lambda: list(Event.objects.values_list("event_type", "visitor_id"))
+    )()
     assert ("widget_loaded", session["visitor_id"]) in kinds
 
 

@@ -46,6 +46,9 @@ def test_openapi_schema_documents_every_auth_and_user_endpoint(api):
         "/api/v1/chats/{chat_id}/close": ("post", {"200", "401", "404"}),
         "/api/v1/chats/{chat_id}/assign": ("post", {"200", "400", "401", "404"}),
         "/api/v1/realtime/ticket": ("post", {"201", "401"}),
+        "/api/v1/uploads": ("post", {"201", "400", "401", "413"}),
+        "/api/v1/analytics/dashboard": ("get", {"200", "400", "401"}),
+        "/api/v1/analytics/websites/{website_id}": ("get", {"200", "400", "401", "404"}),
     }
     messages = schema["paths"]["/api/v1/chats/{chat_id}/messages"]
     assert {"200", "400", "404"} <= set(messages["get"]["responses"])
