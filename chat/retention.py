@@ -1,0 +1,141 @@
+"""Deleting data on purpose: retention (purge) and GDPR erasure, and the GDPR export.
+
+Each returns what it removed (or, with dry_run, would remove). Files leave
+storage after the rows are gone (on commit), and the affected websites'
+analytics rollups are rebuilt so the dashboard stays exact.
+"""
+
+from datetime import datetime
+
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q
+
+from analytics import rollups
+from analytics.models import Event
+
+from .models import Attachment, Chat, Message, Visitor
+from .serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict
+
+
+def _delete_files_on_commit(names: list[str]) -> None:
+    def delete():
+        for name in names:
+            default_storage.delete(name)
+
+    transaction.on_commit(delete)
+
+
+def _attachments_of_chats(chat_ids) -> Q:
+    used = Message.objects.filter(chat_id__in=chat_ids, attachment__isnull=False).values("attachment_id")
+    return Q(id__in=used)
+
+
+@transaction.atomic
+def data_purge(*, older_than: datetime, dry_run: bool = False) -> dict:
+    """Remove chats whose last activity, events and files older than the cut-off."""
+    old_chats = Chat.objects.filter(
+        Q(last_message_at__lt=older_than) | Q(last_message_at__isnull=True, started_at__lt=older_than)
+    )
+    chat_ids = list(old_chats.values_list("id", flat=True))
+    attachments = Attachment.objects.filter(_attachments_of_chats(chat_ids) | Q(created_at__lt=older_than))
+    events = Event.objects.filter(created_at__lt=older_than)
+    websites = set(old_chats.values_list("website_id", flat=True)) | set(
+        events.values_list("website_id", flat=True)
+    )
+    counts = {
+        "chats": len(chat_ids),
+        "messages": Message.objects.filter(chat_id__in=chat_ids).count(),
+        "events": events.count(),
+        "files": attachments.count(),
+    }
+    idle_visitors = Visitor.objects.filter(last_seen__lt=older_than).exclude(
+        chats__in=Chat.objects.exclude(id__in=chat_ids)
+    )
+    counts["visitors"] = idle_visitors.count()
+    if dry_run:
+        return counts
+    _delete_files_on_commit(list(attachments.values_list("file", flat=True)))
+    attachments.delete()
+    Chat.objects.filter(id__in=chat_ids).delete()
+    events.delete()
+    Visitor.objects.filter(id__in=list(idle_visitors.values_list("id", flat=True))).delete()
+    for website_id in websites:
+        rollups.forget(website_id=website_id)
+    return counts
+
+
+@transaction.atomic
+def visitor_erase(*, website_id: int, visitor_id: str, dry_run: bool = False) -> dict | None:
+    """Everything about one visitor: profile, chats (all their messages), files, events."""
+    visitor = Visitor.objects.filter(website_id=website_id, visitor_id=visitor_id).first()
+    if visitor is None:
+        return None
+    chat_ids = list(Chat.objects.filter(visitor_record=visitor).values_list("id", flat=True))
+    attachments = Attachment.objects.filter(
+        _attachments_of_chats(chat_ids)
+        | Q(website_id=website_id, uploader_type="visitor", uploader_id=visitor_id)
+    )
+    events = Event.objects.filter(website_id=website_id, visitor_id=visitor_id)
+    counts = {
+        "visitors": 1,
+        "chats": len(chat_ids),
+        "messages": Message.objects.filter(chat_id__in=chat_ids).count(),
+        "events": events.count(),
+        "files": attachments.count(),
+    }
+    if dry_run:
+        return counts
+    _delete_files_on_commit(list(attachments.values_list("file", flat=True)))
+    attachments.delete()
+    events.delete()
+    visitor.delete()  # its chats and their messages cascade
+    rollups.forget(website_id=website_id)
+    return counts
+
+
+def visitor_export(*, website_id: int, visitor_id: str) -> dict | None:
+    """What Chatelly holds about one visitor, as JSON-ready data."""
+    visitor = Visitor.objects.filter(website_id=website_id, visitor_id=visitor_id).first()
+    if visitor is None:
+        return None
+    chats = (
+        Chat.objects.filter(visitor_record=visitor)
+        .select_related("visitor_record", "last_message")
+        .order_by("id")
+    )
+    uploads = Attachment.objects.filter(
+        website_id=website_id, uploader_type="visitor", uploader_id=visitor_id
+    )
+    return {
+        "visitor": {
+            "visitor_id": visitor.visitor_id,
+            "website_id": website_id,
+            "name": visitor.name,
+            "email": visitor.email,
+            "page_url": visitor.page_url,
+            "user_agent": visitor.user_agent,
+            "first_seen": iso(visitor.first_seen),
+            "last_seen": iso(visitor.last_seen),
+        },
+        "chats": [
+            {
+                **chat_to_dict(chat),
+                "messages": [
+                    message_to_dict(m)
+                    for m in Message.objects.filter(chat=chat).select_related("attachment").order_by("seq")
+                ],
+            }
+            for chat in chats
+        ],
+        "uploads": [attachment_to_dict(a) for a in uploads],
+        "events": [
+            {
+                "type": e.event_type,
+                "data": e.event_data,
+                "session_id": e.session_id,
+                "created_at": iso(e.created_at),
+            }
+            for e in Event.objects.filter(website_id=website_id, visitor_id=visitor_id).order_by("created_at")
+        ],
+    }
