@@ -1,12 +1,14 @@
 """The agent socket: /ws/agent/?ticket=<ticket> (PROTOCOL.md)."""
 
 import logging
+import time
 from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from accounts.models import User
+from chatelly import metrics
 from websites.selectors import website_ids_for_user
 
 from . import presence, realtime, selectors, services
@@ -42,6 +44,7 @@ def _load_agent(user_id: int):
 
 
 class AgentSocket(ChatSocket):
+    kind = "agent"
     frame_handlers = {
         "message": "on_message",
         "sync": "on_sync",
@@ -53,6 +56,9 @@ class AgentSocket(ChatSocket):
     user = None
     website_ids: list[int] = []
     registered = False
+
+    def log_context(self) -> dict:
+        return {"user_id": self.user.id if self.user else None, "website_ids": self.website_ids}
 
     async def connect(self):
         if not _origin_allowed(self.scope):
@@ -89,6 +95,7 @@ class AgentSocket(ChatSocket):
             }
         )
         self.start_heartbeat(self._beat, presence.HEARTBEAT_SECONDS)
+        self.log_connected()
 
     async def _register(self) -> None:
         try:
@@ -126,6 +133,7 @@ class AgentSocket(ChatSocket):
     async def on_message(self, frame: dict) -> None:
         if not await self.flood_check(frame):
             return
+        started = time.perf_counter()
         posted = await self.call(
             services.agent_message_post,
             user=self.user,
@@ -138,6 +146,7 @@ class AgentSocket(ChatSocket):
         )
         message = message_to_dict(posted.message)
         await self.send_frame({"type": "ack", "client_id": posted.message.client_id, "message": message})
+        metrics.MESSAGE_LATENCY.observe(time.perf_counter() - started)
         await self.flush_events()
 
     async def on_sync(self, frame: dict) -> None:

@@ -18,6 +18,8 @@ from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
+from chatelly import metrics
+
 logger = logging.getLogger("chatelly.realtime")
 
 CLOSE_SERVER_ERROR = 1011
@@ -58,6 +60,7 @@ def visitor_group(website_id: int, visitor_id: str) -> str:
 def _count_failure(group: str) -> None:
     global send_failures
     send_failures += 1
+    metrics.CHANNEL_LAYER_ERRORS.inc()
     logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 

@@ -17,6 +17,7 @@ from django.utils import timezone
 
 from analytics.models import EventType
 from analytics.services import event_record
+from chatelly import metrics
 from websites.models import Membership
 
 from . import presence, realtime
@@ -250,6 +251,7 @@ def _append(
         chat.first_response_at = message.created_at
         fields.append("first_response_at")
     chat.save(update_fields=fields)
+    transaction.on_commit(metrics.MESSAGES.labels(sender_type=sender_type).inc)
     event_record(
         website_id=chat.website_id,
         event_type=EventType.MESSAGE_SENT,

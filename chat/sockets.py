@@ -13,6 +13,9 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from chatelly import metrics
+from chatelly.logs import socket_log
+
 from . import realtime
 from .errors import ChatError
 
@@ -61,8 +64,44 @@ class Unavailable(Exception):
 class ChatSocket(AsyncWebsocketConsumer):
     """Base for the visitor's and the agent's socket."""
 
+    kind = "socket"  # "visitor" or "agent": metrics and log lines
     frame_handlers: dict[str, str] = {}
     closed = False
+    opened_at: float | None = None
+    log_fields: dict
+
+    # --- lifecycle: metrics and one log line per connect, disconnect and error -----
+
+    def log_context(self) -> dict:
+        return {}
+
+    async def accept(self, subprotocol=None, headers=None):
+        await super().accept(subprotocol, headers)
+        self.opened_at = time.monotonic()
+        metrics.WS_CONNECTIONS.labels(kind=self.kind).inc()
+
+    async def websocket_disconnect(self, message):
+        if self.opened_at is not None:
+            metrics.WS_CONNECTIONS.labels(kind=self.kind).dec()
+            socket_log().info(
+                "ws_disconnect",
+                kind=self.kind,
+                connection_id=self.connection_id,
+                code=message.get("code"),
+                duration_s=round(time.monotonic() - self.opened_at, 3),
+                **self.log_context(),
+            )
+            self.opened_at = None
+        await super().websocket_disconnect(message)
+
+    @property
+    def connection_id(self) -> str:
+        return (getattr(self, "channel_name", "") or "").rsplit("!", 1)[-1][-12:]
+
+    def log_connected(self) -> None:
+        socket_log().info(
+            "ws_connect", kind=self.kind, connection_id=self.connection_id, **self.log_context()
+        )
 
     def max_frame_chars(self) -> int:
         return max(16_384, settings.CHATELLY_MAX_MESSAGE_CHARS * 8)
@@ -117,6 +156,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         verdict = self.flood.check()
         if verdict == "ok":
             return True
+        metrics.RATE_LIMITED.labels(scope=f"ws_{self.kind}").inc()
         await self.send_error("rate_limited", "Too many messages; slow down.", frame.get("client_id"))
         if verdict == "close":
             await self.close_with(realtime.CLOSE_OVER_LIMIT)

@@ -12,6 +12,8 @@ from pathlib import Path
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
+from chatelly import logs
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -67,6 +69,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "chatelly.logs.RequestLogMiddleware",
+    "chatelly.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
@@ -310,18 +314,11 @@ if PRODUCTION:
     CSRF_COOKIE_SECURE = True
     CSRF_TRUSTED_ORIGINS = _list("DJANGO_CSRF_TRUSTED_ORIGINS", [])
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
-    "loggers": {
-        # Our handlers answer every error in JSON; Django's request logger
-        # would print each 4xx as a warning.
-        "django.request": {"level": "ERROR"},
-    },
-}
+# JSON lines (structlog); DJANGO_LOG_FORMAT=console for a readable terminal.
+LOGGING = logs.logging_config(
+    env.str("DJANGO_LOG_LEVEL", default="INFO"), env.str("DJANGO_LOG_FORMAT", default="json")
+)
+logs.configure()
 
 if not PRODUCTION:
     # Serve static files straight from the apps, no collectstatic needed.

@@ -47,10 +47,17 @@ def server_env(**overrides: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v is not None}
 
 
-class ServerProcess:
-    """One daphne process serving chatelly.asgi on 127.0.0.1; stopped by its pid."""
+UVICORN_ARGS = [
+    "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-proxy-headers",
+    "--lifespan", "off", "--timeout-graceful-shutdown", "10", "--no-access-log",
+]  # fmt: skip
 
-    def __init__(self, env: dict[str, str] | None = None, port: int | None = None):
+
+class ServerProcess:
+    """One server process (daphne or uvicorn) serving chatelly.asgi on 127.0.0.1; stopped by its pid."""
+
+    def __init__(self, env: dict[str, str] | None = None, port: int | None = None, kind: str = "daphne"):
+        self.kind = kind
         self.port = port or free_port()
         self.env = env or server_env()
         self.process: subprocess.Popen | None = None
@@ -62,17 +69,14 @@ class ServerProcess:
 
     def start(self, timeout: float = 30) -> "ServerProcess":
         self._log = open(self.log_path, "wb")  # noqa: SIM115 (closed in stop)
+        if self.kind == "uvicorn":
+            command = [sys.executable, "-m", "uvicorn", "chatelly.asgi:application", "--host", "127.0.0.1"]
+            command += ["--port", str(self.port), *UVICORN_ARGS]
+        else:
+            command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
+            command.append("chatelly.asgi:application")
         self.process = subprocess.Popen(  # noqa: S603 (our own interpreter and module)
-            [
-                sys.executable,
-                "-m",
-                "daphne",
-                "-b",
-                "127.0.0.1",
-                "-p",
-                str(self.port),
-                "chatelly.asgi:application",
-            ],
+            command,
             cwd=BASE_DIR,
             env=self.env,
             stdout=self._log,

@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from widget.demo import demo_page
 
-from . import health, media
+from . import health, media, metrics
 from .api.routes import both
 
 api_v1 = [
@@ -24,6 +24,7 @@ urlpatterns = [
     path("widget/", include("widget.urls")),
     *both("healthz", health.healthz, "healthz"),
     *both("readyz", health.readyz, "readyz"),
+    *both("metrics", metrics.metrics_view, "metrics"),
     path("admin/", admin.site.urls),
 ]
 

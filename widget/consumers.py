@@ -2,6 +2,7 @@
 
 import contextlib
 import logging
+import time
 from urllib.parse import parse_qs
 
 from asgiref.sync import sync_to_async
@@ -12,6 +13,7 @@ from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
 from chat.sockets import ChatSocket, FloodGate, Unavailable
 from chat.visitor_tokens import visitor_token_make, visitor_token_read
+from chatelly import metrics
 from chatelly.api.client_ip import client_ip_for_scope
 from websites.widget_cache import active_site
 
@@ -28,6 +30,7 @@ def _header(scope, name: bytes) -> str | None:
 
 
 class VisitorSocket(ChatSocket):
+    kind = "visitor"
     frame_handlers = {
         "message": "on_message",
         "resume": "on_resume",
@@ -40,8 +43,12 @@ class VisitorSocket(ChatSocket):
     }
     site: dict | None = None
     visitor = None
+    visitor_id: str | None = None
     chat_id: int | None = None
     joined_presence = False
+
+    def log_context(self) -> dict:
+        return {"visitor_id": self.visitor_id, "website_id": self.site["id"] if self.site else None}
 
     async def connect(self):
         key = self.scope["url_route"]["kwargs"]["widget_key"]
@@ -104,6 +111,7 @@ class VisitorSocket(ChatSocket):
                     website_id=self.site["id"], chat_id=chat.id, visitor_id=self.visitor_id, online=True
                 )
         self.start_heartbeat(self._beat, presence.HEARTBEAT_SECONDS)
+        self.log_connected()
 
     async def _join_presence(self) -> int:
         try:
@@ -166,6 +174,7 @@ class VisitorSocket(ChatSocket):
     async def on_message(self, frame: dict) -> None:
         if not await self.flood_check(frame):
             return
+        started = time.perf_counter()
         posted = await self.call(
             services.visitor_message_post,
             site=self.site,
@@ -179,6 +188,7 @@ class VisitorSocket(ChatSocket):
         await self.send_frame(
             {"type": "ack", "client_id": posted.message.client_id, "message": message_to_dict(posted.message)}
         )
+        metrics.MESSAGE_LATENCY.observe(time.perf_counter() - started)
         await self.flush_events()
 
     async def on_resume(self, frame: dict) -> None:

@@ -3,6 +3,8 @@
 from django.conf import settings
 from django_ratelimit.core import get_usage
 
+from chatelly import metrics
+
 from .errors import RateLimited
 
 
@@ -15,4 +17,5 @@ def enforce_rate(request, *, group: str, key_value: str, rate_setting: str) -> N
     rate = getattr(settings, rate_setting)
     usage = get_usage(request, group=group, key=lambda _g, _r: key_value, rate=rate, increment=True)
     if usage and usage["should_limit"]:
+        metrics.RATE_LIMITED.labels(scope=group).inc()
         raise RateLimited(retry_after=usage["time_left"])

@@ -4,6 +4,8 @@ from django.conf import settings
 from django_ratelimit.core import get_usage
 from rest_framework.throttling import BaseThrottle
 
+from chatelly import metrics
+
 from .client_ip import client_ip_for_request
 
 
@@ -24,7 +26,10 @@ class ApiRateThrottle(BaseThrottle):
             increment=True,
         )
         self._wait = usage["time_left"] if usage else 0
-        return not (usage and usage["should_limit"])
+        limited = bool(usage and usage["should_limit"])
+        if limited:
+            metrics.RATE_LIMITED.labels(scope="api").inc()
+        return not limited
 
     def wait(self) -> float:
         return max(1, self._wait)

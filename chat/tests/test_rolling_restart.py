@@ -1,0 +1,107 @@
+"""A rolling restart of two uvicorn processes: SIGTERM closes sockets with 1012, nothing acked is lost."""
+
+import signal
+
+import pytest
+from django.conf import settings
+
+from chat.models import Message
+from chat.tests.test_e2e import ORIGIN, agent_client
+from chatelly.testing import ServerProcess, WsClient, server_env, ws_url
+from websites import services as website_services
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.REDIS_URL, reason="two server processes need Redis (set REDIS_URL)"),
+]
+
+
+class Visitor:
+    """A widget-like client: keeps its token, resends unacked messages, resumes after reconnecting."""
+
+    def __init__(self, key: str):
+        self.key, self.token, self.acked, self.unacked = key, None, {}, {}
+
+    def connect(self, server) -> None:
+        path = f"/widget/ws/{self.key}" + (f"?token={self.token}" if self.token else "")
+        self.client = WsClient(ws_url(server, path), origin=ORIGIN)
+        session = self.client.recv_type("session")
+        self.token = session["token"]
+        self.client.send({"type": "resume", "after_seq": max(self.acked, default=0)})
+        for frame in [self.client.recv_type("history")]:
+            for message in frame["messages"]:
+                self.acked.setdefault(message["seq"], message)
+        for client_id, content in list(self.unacked.items()):  # what the widget does on reconnect
+            self.say(content, client_id)
+
+    def say(self, content: str, client_id: str) -> bool:
+        """True when acked; False when the server went away first."""
+        from websockets.exceptions import ConnectionClosed
+
+        self.unacked[client_id] = content
+        try:
+            self.client.send({"type": "message", "content": content, "client_id": client_id})
+            while True:
+                frame = self.client.recv(10)
+                if frame["type"] == "ack":
+                    self.acked[frame["message"]["seq"]] = frame["message"]
+                    self.unacked.pop(frame["client_id"], None)
+                    return True
+        except ConnectionClosed:
+            return False
+
+
+def test_a_rolling_restart_closes_with_1012_and_loses_nothing(site_owner):
+    shop = website_services.website_create(owner=site_owner, name="Shop", domain="shop.example.com")
+    env = server_env(CHATELLY_WS_MSG_RATE="1000/10s")
+    a, b = ServerProcess(env=env, kind="uvicorn").start(), ServerProcess(env=env, kind="uvicorn").start()
+    try:
+        agent = agent_client(b, site_owner)
+        visitor = Visitor(shop.widget_key)
+        visitor.connect(a)
+        for n in range(10):
+            assert visitor.say(f"m{n}", f"c{n}")
+
+        # Restart A: its sockets are told 1012, the visitor moves to B and resumes.
+        a.process.send_signal(signal.SIGTERM)
+        assert visitor.client.close_code(timeout=15) == 1012
+        a.process.wait(20)
+        visitor.connect(b)
+        for n in range(10, 20):
+            assert visitor.say(f"m{n}", f"c{n}")
+        a = ServerProcess(env=env, port=a.port, kind="uvicorn").start()
+
+        # Restart B: the agent is told 1012 too, reconnects to A and syncs.
+        seen = {}
+        for frame in agent.frames_until_quiet(0.5):
+            if frame["type"] == "message":
+                seen.setdefault(frame["message"]["seq"], []).append(frame["message"])
+        b.process.send_signal(signal.SIGTERM)
+        assert agent.close_code(timeout=15) == 1012
+        assert visitor.client.close_code(timeout=15) == 1012
+        b.process.wait(20)
+        visitor.connect(a)
+        for n in range(20, 25):
+            assert visitor.say(f"m{n}", f"c{n}")
+        agent = agent_client(a, site_owner)
+        chat_id = visitor.acked[1]["chat_id"]
+        agent.send({"type": "sync", "chats": {str(chat_id): max(seen, default=0)}})
+        while (frame := agent.recv())["type"] != "synced":
+            for message in frame["messages"]:
+                seen.setdefault(message["seq"], []).append(message)
+        for frame in agent.frames_until_quiet(0.5):
+            if frame["type"] == "message":
+                seen.setdefault(frame["message"]["seq"], []).append(frame["message"])
+
+        stored = list(Message.objects.filter(chat_id=chat_id).order_by("seq").values_list("seq", "client_id"))
+        assert [seq for seq, _ in stored] == list(range(1, 26))
+        assert sorted(visitor.acked) == list(range(1, 26)) and not visitor.unacked
+        assert sorted({client_id for _, client_id in stored}) == sorted(f"c{n}" for n in range(25))
+        assert sorted(seen) == list(range(1, 26))
+        assert all(len(copies) == 1 for copies in seen.values())
+        visitor.client.close()
+        agent.close()
+    finally:
+        a.stop()
+        b.stop()

@@ -1,0 +1,97 @@
+"""/metrics (access and content) and the structured logs of a real server process."""
+
+import json
+
+import pytest
+from rest_framework.test import APIClient
+
+from accounts.tokens import issue_token_pair
+from chatelly.testing import ServerProcess, WsClient, server_env, ws_url
+from conftest import PASSWORD
+
+pytestmark = pytest.mark.django_db
+
+
+def test_metrics_are_open_to_private_networks_only(api, settings):
+    assert api.get("/metrics", REMOTE_ADDR="127.0.0.1").status_code == 200
+    assert api.get("/metrics", REMOTE_ADDR="10.1.2.3").status_code == 200
+    assert api.get("/metrics", REMOTE_ADDR="192.168.0.9").status_code == 200
+    outside = api.get("/metrics", REMOTE_ADDR="8.8.4.4")
+    assert outside.status_code == 403 and outside.json()["error"] == "permission_denied"
+    settings.CHATELLY_METRICS_TOKEN = "s3cret-metrics-token"
+    assert (
+        api.get("/metrics", REMOTE_ADDR="8.8.4.4", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
+    )
+    ok = api.get("/metrics", REMOTE_ADDR="8.8.4.4", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token")
+    assert ok.status_code == 200
+    # A spoofed X-Forwarded-For from outside buys nothing.
+    assert api.get("/metrics", REMOTE_ADDR="8.8.4.4", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
+
+
+def test_metrics_name_what_ops_watch(api, user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(user)['access']}")
+    client.get("/api/v1/user/profile")
+    text = api.get("/metrics").content.decode()
+    for name in (
+        'chatelly_ws_connections{kind="visitor"}',
+        'chatelly_ws_connections{kind="agent"}',
+        'chatelly_messages_total{sender_type="visitor"}',
+        "chatelly_message_latency_seconds_bucket",
+        "chatelly_channel_layer_errors_total",
+        "chatelly_rate_limited_total",
+        'chatelly_http_requests_total{method="GET",status="200",view="user-profile"}',
+        "chatelly_http_request_duration_seconds_bucket",
+    ):
+        assert name in text, name
+
+
+def test_requests_answer_their_request_id(api):
+    assert len(api.get("/healthz")["X-Request-ID"]) == 32
+    assert api.get("/healthz", HTTP_X_REQUEST_ID="abc-123")["X-Request-ID"] == "abc-123"
+    assert api.get("/healthz", HTTP_X_REQUEST_ID="bad id\n")["X-Request-ID"] != "bad id\n"
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_a_server_logs_json_lines_without_secrets(site, site_owner):
+    server = ServerProcess(env=server_env()).start()
+    try:
+        status, body = server.request(
+            "POST", "/api/v1/auth/login", {"email": site_owner.email, "password": PASSWORD}
+        )
+        assert status == 200
+        access = json.loads(body)["access"]
+        server.get("/api/v1/user/profile", headers={"Authorization": f"Bearer {access}"})
+        visitor = WsClient(ws_url(server, f"/widget/ws/{site.widget_key}"), origin="https://shop.example.com")
+        token = visitor.recv()["token"]
+        visitor.send({"type": "message", "content": "my secret order 4242", "client_id": "c1"})
+        visitor.recv_type("ack")
+        visitor.close()
+        again = WsClient(
+            ws_url(server, f"/widget/ws/{site.widget_key}?token={token}"), origin="https://shop.example.com"
+        )
+        again.recv()
+        again.close()
+        import time
+
+        time.sleep(0.5)
+        log = server.log()
+    finally:
+        server.stop()
+    lines = [json.loads(line) for line in log.splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("event") == "http_request"]
+    profile = next(line for line in requests if line["path"] == "/api/v1/user/profile")
+    assert profile["status"] == 200 and profile["user_id"] == site_owner.id and profile["request_id"]
+    assert profile["duration_ms"] >= 0
+    connects = [line for line in lines if line.get("event") == "ws_connect"]
+    disconnects = [line for line in lines if line.get("event") == "ws_disconnect"]
+    assert connects and disconnects
+    assert (
+        connects[0]["kind"] == "visitor"
+        and connects[0]["website_id"] == site.id
+        and connects[0]["visitor_id"]
+    )
+    assert "duration_s" in disconnects[0] and disconnects[0]["connection_id"]
+    for secret in (PASSWORD, access, token, "my secret order 4242"):
+        assert secret not in log
