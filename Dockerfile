@@ -15,4 +15,8 @@ USER chatelly
 EXPOSE 8000
 HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "chatelly.asgi:application"]
+# uvicorn: on SIGTERM it stops accepting, finishes in-flight requests and closes
+# sockets with 1012 so clients reconnect elsewhere and resume (docs/operations.md).
+CMD ["uvicorn", "chatelly.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
+     "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-proxy-headers", \
+     "--lifespan", "off", "--timeout-graceful-shutdown", "20", "--no-access-log"]

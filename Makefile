@@ -39,12 +39,13 @@ fmt: venv
 	$(BIN)/ruff format .
 
 # Debian packages some tests use: Chromium for the widget's browser tests,
-# docker-compose to validate docker-compose.yml (no engine needed). Needs root.
-SYSTEM_PACKAGES := chromium docker-compose
+# docker-compose to validate docker-compose.yml (no engine needed), nginx for
+# the test of the production proxy. Needs root.
 system-deps:
 	@missing=""; \
 	  command -v chromium >/dev/null || missing="$$missing chromium"; \
 	  command -v docker-compose >/dev/null || missing="$$missing docker-compose"; \
+	  command -v nginx >/dev/null || [ -x /usr/sbin/nginx ] || missing="$$missing nginx-light"; \
 	  if [ -n "$$missing" ]; then \
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	  fi

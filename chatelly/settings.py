@@ -114,6 +114,10 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    # Behind PgBouncer in transaction mode: no server-side cursors (set CONN_MAX_AGE=0 too).
+    DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
+        "DJANGO_DISABLE_SERVER_SIDE_CURSORS", default=False
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate-limit counters, presence, tickets, channel layer ---
@@ -132,10 +136,22 @@ if REDIS_URL:
     CHANNEL_LAYER_KIND = env.str("CHATELLY_CHANNEL_LAYER", default="pubsub")
     if CHANNEL_LAYER_KIND not in ("pubsub", "core"):
         raise ImproperlyConfigured("CHATELLY_CHANNEL_LAYER must be 'pubsub' or 'core'.")
+    # The channel layer may shard over several Redis hosts, or find its master
+    # through Redis Sentinel; the cache and presence use REDIS_URL.
+    _sentinels = _list("CHATELLY_CHANNEL_SENTINELS", [])
+    if _sentinels:
+        _layer_hosts = [
+            {
+                "sentinels": [(h.rsplit(":", 1)[0], int(h.rsplit(":", 1)[1])) for h in _sentinels],
+                "master_name": env.str("CHATELLY_CHANNEL_SENTINEL_MASTER", default="mymaster"),
+            }
+        ]
+    else:
+        _layer_hosts = _list("CHATELLY_CHANNEL_REDIS_URLS", []) or [REDIS_URL]
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": f"channels_redis.{CHANNEL_LAYER_KIND}.Redis{'PubSub' if CHANNEL_LAYER_KIND == 'pubsub' else ''}ChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
+            "CONFIG": {"hosts": _layer_hosts, "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
         }
     }
     if CHANNEL_LAYER_KIND == "core":

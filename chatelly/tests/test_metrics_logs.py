@@ -19,9 +19,7 @@ def test_metrics_are_open_to_private_networks_only(api, settings):
     outside = api.get("/metrics", REMOTE_ADDR="8.8.4.4")
     assert outside.status_code == 403 and outside.json()["error"] == "permission_denied"
     settings.CHATELLY_METRICS_TOKEN = "s3cret-metrics-token"
-    assert (
-        api.get("/metrics", REMOTE_ADDR="8.8.4.4", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
-    )
+    assert api.get("/metrics", REMOTE_ADDR="8.8.4.4", HTTP_AUTHORIZATION="Bearer wrong").status_code == 403
     ok = api.get("/metrics", REMOTE_ADDR="8.8.4.4", HTTP_AUTHORIZATION="Bearer s3cret-metrics-token")
     assert ok.status_code == 200
     # A spoofed X-Forwarded-For from outside buys nothing.

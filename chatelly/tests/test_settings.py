@@ -91,3 +91,38 @@ def test_an_unknown_environment_name_is_refused():
     result = run_python("import django; django.setup()", bare_env(DJANGO_ENV="staging"))
     assert result.returncode != 0
     assert "DJANGO_ENV" in result.stderr
+
+
+def test_scaling_out_settings():
+    import json
+
+    code = (
+        "import django, json; django.setup(); from django.conf import settings as s; "
+        "print(json.dumps({'hosts': s.CHANNEL_LAYERS['default']['CONFIG']['hosts'], "
+        "'cursors': s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'], 'age': s.DATABASES['default']['CONN_MAX_AGE']}))"
+    )
+    base = {"DATABASE_URL": "postgres://postgres@127.0.0.1:6432/x", "REDIS_URL": "redis://r0:6379/0"}
+    sharded = json.loads(
+        run_python(
+            code,
+            bare_env(
+                **base,
+                CHATELLY_CHANNEL_REDIS_URLS="redis://r1:6379/0,redis://r2:6379/0",
+                DJANGO_DISABLE_SERVER_SIDE_CURSORS="true",
+                DJANGO_CONN_MAX_AGE="0",
+            ),
+        ).stdout
+    )
+    assert sharded == {"hosts": ["redis://r1:6379/0", "redis://r2:6379/0"], "cursors": True, "age": 0}
+    sentinel = json.loads(
+        run_python(
+            code,
+            bare_env(
+                **base,
+                CHATELLY_CHANNEL_SENTINELS="s1:26379,s2:26379",
+                CHATELLY_CHANNEL_SENTINEL_MASTER="chat",
+            ),
+        ).stdout
+    )
+    assert sentinel["hosts"] == [{"sentinels": [["s1", 26379], ["s2", 26379]], "master_name": "chat"}]
+    assert json.loads(run_python(code, bare_env(**base)).stdout)["hosts"] == ["redis://r0:6379/0"]
