@@ -105,3 +105,33 @@ def test_a_rolling_restart_closes_with_1012_and_loses_nothing(site_owner):
     finally:
         a.stop()
         b.stop()
+
+
+def test_sigterm_lets_an_in_flight_request_finish(site):
+    """A request whose body is still arriving when SIGTERM comes gets its full answer."""
+    import socket
+    import time
+
+    server = ServerProcess(env=server_env(), kind="uvicorn").start()
+    try:
+        body = b'{"email": "slow@example.com", "password": "not-the-password-1"}'
+        sock = socket.create_connection(("127.0.0.1", server.port), timeout=10)
+        sock.sendall(
+            b"POST /api/v1/auth/login HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+            + f"Content-Length: {len(body)}\r\nConnection: close\r\n\r\n".encode()
+            + body[:10]
+        )
+        time.sleep(0.3)
+        server.process.send_signal(signal.SIGTERM)
+        time.sleep(0.5)
+        assert server.process.poll() is None  # still finishing the request
+        sock.sendall(body[10:])
+        answer = b""
+        while chunk := sock.recv(65536):
+            answer += chunk
+        sock.close()
+        assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
+        assert b'"authentication_failed"' in answer
+        assert server.process.wait(20) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal on exit
+    finally:
+        server.stop()
