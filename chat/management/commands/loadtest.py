@@ -1,0 +1,74 @@
+"""Load-test a running Chatelly: the message path, idle sockets, or REST reads."""
+
+import asyncio
+import json
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from django.core.management.base import BaseCommand, CommandError
+
+from chatelly.loadtest.client import Api
+from chatelly.loadtest.runner import run_idle, run_messages, run_rest
+
+
+class Command(BaseCommand):
+    help = (
+        "Drive a running deployment at --url over its public API. Modes: messages (visitors send at a total "
+        "rate, agents receive; reports acked/delivered/lost/duplicated and latencies, then checks every acked "
+        "message is stored with a gap-free seq), idle (hold N sockets, then reconnect them all at once) and "
+        "rest (the messages endpoint). Bounded by --duration; talks only to --url."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument("--mode", choices=["messages", "idle", "rest"], default="messages")
+        parser.add_argument("--email", default="loadtest@chatelly.local")
+        parser.add_argument("--password", default="load-Test-password-1")
+        parser.add_argument("--key", help="use this website (widget key) of the owner instead of 'Load test'")
+        parser.add_argument("--domain", default="loadtest.example.com", help="domain of a created website")
+        parser.add_argument(
+            "--visitors", type=int, default=None, help="visitor sockets (default: one per msg/s)"
+        )
+        parser.add_argument("--agents", type=int, default=1)
+        parser.add_argument("--rate", type=float, default=10.0, help="messages per second, in total")
+        parser.add_argument("--duration", type=float, default=10.0, help="seconds of sending (or holding)")
+        parser.add_argument("--sockets", type=int, default=100, help="idle mode: sockets to hold")
+        parser.add_argument("--concurrency", type=int, default=8, help="rest mode: parallel clients")
+        parser.add_argument("--pids", default="", help="server pids (comma separated) to read RSS from")
+        parser.add_argument("--out", default=None, help="also write the report here as JSON")
+
+    def handle(self, *args, **o):
+        if not 0 < o["duration"] <= 600:
+            raise CommandError("--duration must be within (0, 600] seconds")
+        if not 0 < o["rate"] <= 20_000 or not 0 < o["sockets"] <= 20_000:
+            raise CommandError("--rate and --sockets are bounded to 20,000")
+        visitors = o["visitors"] or max(1, int(o["rate"]))
+        api = Api(o["url"])
+        api.sign_in(o["email"], o["password"])
+        need = max(visitors, o["sockets"] if o["mode"] == "idle" else 1)
+        site = api.website(domain=o["domain"], max_users=need, key=o["key"])
+        origin = f"{urlsplit(o['url']).scheme or 'http'}://{site['domain'].lstrip('*.')}"
+        pids = [int(p) for p in o["pids"].split(",") if p.strip()]
+        if o["mode"] == "messages":
+            report = asyncio.run(
+                run_messages(
+                    api,
+                    site,
+                    origin,
+                    visitors=visitors,
+                    agents=o["agents"],
+                    rate=o["rate"],
+                    duration=o["duration"],
+                )
+            )
+        elif o["mode"] == "idle":
+            report = asyncio.run(
+                run_idle(api, site, origin, sockets=o["sockets"], hold=o["duration"], pids=pids)
+            )
+        else:
+            report = run_rest(api, site, origin, concurrency=o["concurrency"], duration=o["duration"])
+        report["url"] = o["url"]
+        text = json.dumps(report, indent=2)
+        self.stdout.write(text)
+        if o["out"]:
+            Path(o["out"]).write_text(text + "\n")

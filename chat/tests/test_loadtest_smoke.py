@@ -1,0 +1,52 @@
+"""A few-second smoke run of `manage.py loadtest` against a real server (no timing assertions)."""
+
+import json
+
+import pytest
+from django.conf import settings
+
+from chatelly.testing import ServerProcess, run_manage, server_env
+
+pytestmark = [
+    pytest.mark.e2e,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(not settings.REDIS_URL, reason="the load test runs against a Redis-backed server"),
+]
+
+
+@pytest.fixture
+def server():
+    env = server_env(CHATELLY_WS_CONN_PER_IP="1000")
+    process = ServerProcess(env=env, kind="uvicorn").start()
+    yield process
+    process.stop()
+
+
+def loadtest(server, *args) -> dict:
+    result = run_manage("loadtest", "--url", server.url, *args, env=server_env(), timeout=120)
+    assert result.returncode == 0, result.stderr[-3000:]
+    return json.loads(result.stdout)
+
+
+def test_the_message_mode_reports_and_verifies(server):
+    report = loadtest(server, "--rate", "10", "--duration", "2", "--agents", "2")
+    assert report["sent"] > 0 and report["acked"] == report["sent"]
+    assert report["lost"] == 0 and report["duplicated"] == 0 and report["chats_with_seq_gaps"] == 0
+    assert report["delivered_to_every_agent"] == report["acked"]
+    assert set(report["ack_latency_ms"]) == {"p50", "p90", "p99", "max"}
+
+
+def test_the_idle_and_rest_modes_run(server):
+    idle = loadtest(
+        server, "--mode", "idle", "--sockets", "20", "--duration", "1", "--pids", str(server.process.pid)
+    )
+    assert (
+        idle["sockets_opened"] == 20 and idle["reconnected"] == 20 and idle["rss_kb_per_socket"] is not None
+    )
+    rest = loadtest(server, "--mode", "rest", "--concurrency", "2", "--duration", "1")
+    assert rest["requests"] > 0 and rest["failures"] == 0
+
+
+def test_bad_arguments_are_refused(server):
+    result = run_manage("loadtest", "--url", server.url, "--duration", "0", env=server_env())
+    assert result.returncode != 0 and "duration" in result.stderr

@@ -1,0 +1,301 @@
+"""The load generator's socket side (asyncio + the `websockets` client), bounded in count and time."""
+
+import asyncio
+import http.client
+import json
+import random
+import statistics
+import threading
+import time
+import uuid
+from urllib.parse import urlsplit
+
+from websockets.asyncio.client import connect
+
+from .client import Api
+
+
+def percentiles(values: list[float]) -> dict:
+    if not values:
+        return {"p50": None, "p90": None, "p99": None, "max": None}
+    ordered = sorted(values)
+
+    def at(q: float) -> float:
+        return round(ordered[min(len(ordered) - 1, int(q * len(ordered)))] * 1000, 2)
+
+    return {"p50": at(0.5), "p90": at(0.9), "p99": at(0.99), "max": round(ordered[-1] * 1000, 2)}
+
+
+def rss_kb(pids: list[int]) -> int:
+    total = 0
+    for pid in pids:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("VmRSS:"):
+                    total += int(line.split()[1])
+    return total
+
+
+async def _open(url: str, origin: str | None):
+    return await connect(url, origin=origin, compression=None, open_timeout=20, max_size=2**22, proxy=None)
+
+
+class Visitor:
+    def __init__(self, index: int):
+        self.index = index
+        self.ws = None
+        self.token = None
+        self.sent: dict[str, float] = {}
+
+
+async def open_visitors(
+    ws_base: str, site: dict, origin: str, count: int, *, concurrency: int = 100
+) -> tuple:
+    """Open `count` visitor sockets; (visitors, failures, seconds)."""
+    gate = asyncio.Semaphore(concurrency)
+    visitors, failures = [], 0
+    started = time.monotonic()
+
+    async def one(i: int):
+        nonlocal failures
+        async with gate:
+            visitor = Visitor(i)
+            try:
+                visitor.ws = await _open(f"{ws_base}/widget/ws/{site['widget_key']}", origin)
+                session = json.loads(await asyncio.wait_for(visitor.ws.recv(), 20))
+                if session.get("type") != "session":
+                    raise RuntimeError(session)
+                visitor.token = session["token"]
+                visitors.append(visitor)
+            except Exception:
+                failures += 1
+                if visitor.ws is not None:
+                    await visitor.ws.close()
+
+    await asyncio.gather(*(one(i) for i in range(count)))
+    return visitors, failures, time.monotonic() - started
+
+
+async def run_messages(
+    api: Api, site: dict, origin: str, *, visitors: int, agents: int, rate: float, duration: float
+):
+    ws_base = api.ws_base()
+    agent_sockets = []
+    for _ in range(agents):
+        ws = await _open(f"{ws_base}/ws/agent/?ticket={api.ticket()}", None)
+        ready = json.loads(await ws.recv())
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"agent socket refused: {ready}")
+        agent_sockets.append(ws)
+    people, open_failures, _ = await open_visitors(ws_base, site, origin, visitors)
+    if not people:
+        raise RuntimeError("no visitor socket could connect (connection limits? CHATELLY_WS_CONN_PER_IP)")
+
+    sent_at: dict[str, float] = {}
+    acked: dict[str, dict] = {}
+    ack_latency, delivery_latency = [], []
+    deliveries: dict[int, list[int]] = {}  # message id -> agent socket indexes that got it
+    errors: dict[str, int] = {}
+    stop = asyncio.Event()
+
+    async def read_agent(index: int, ws):
+        try:
+            async for raw in ws:
+                frame = json.loads(raw)
+                if frame.get("type") == "message":
+                    message = frame["message"]
+                    deliveries.setdefault(message["id"], []).append(index)
+                    sent = sent_at.get(message.get("client_id") or "")
+                    if sent is not None and message["sender_type"] == "visitor":
+                        delivery_latency.append(time.monotonic() - sent)
+        except Exception:  # closed at the end
+            return
+
+    async def read_visitor(visitor: Visitor):
+        try:
+            async for raw in visitor.ws:
+                frame = json.loads(raw)
+                kind = frame.get("type")
+                if kind == "ack" and frame.get("client_id") in sent_at:
+                    if frame["client_id"] not in acked:
+                        ack_latency.append(time.monotonic() - sent_at[frame["client_id"]])
+                        acked[frame["client_id"]] = frame["message"]
+                elif kind == "error":
+                    errors[frame.get("code", "?")] = errors.get(frame.get("code", "?"), 0) + 1
+        except Exception:
+            return
+
+    async def send_loop(visitor: Visitor):
+        interval = len(people) / rate
+        await asyncio.sleep(random.random() * interval)  # noqa: S311 (spread, not security)
+        deadline = started + duration
+        next_at = time.monotonic()
+        while not stop.is_set() and time.monotonic() < deadline:
+            client_id = uuid.uuid4().hex
+            sent_at[client_id] = time.monotonic()
+            try:
+                await visitor.ws.send(
+                    json.dumps({"type": "message", "content": f"load {client_id}", "client_id": client_id})
+                )
+            except Exception:
+                errors["send_failed"] = errors.get("send_failed", 0) + 1
+                return
+            next_at += interval
+            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
+
+    readers = [asyncio.ensure_future(read_agent(i, ws)) for i, ws in enumerate(agent_sockets)]
+    readers += [asyncio.ensure_future(read_visitor(v)) for v in people]
+    started = time.monotonic()
+    await asyncio.gather(*(send_loop(v) for v in people))
+    sending_time = time.monotonic() - started
+    settle_until = time.monotonic() + 10
+    while time.monotonic() < settle_until:
+        acked_ids = {m["id"] for m in acked.values()}
+        if len(acked) >= len(sent_at) - sum(errors.values()) and all(
+            len(deliveries.get(i, [])) >= len(agent_sockets) for i in acked_ids
+        ):
+            break
+        await asyncio.sleep(0.2)
+    stop.set()
+    for ws in [*(v.ws for v in people), *agent_sockets]:
+        await ws.close()
+    for task in readers:
+        task.cancel()
+
+    # Every acked message must be stored, each chat's seq gap-free.
+    chats = {m["chat_id"] for m in acked.values()}
+    stored_ids, gaps, stored_dupes = set(), 0, 0
+    for chat_id in chats:
+        messages = api.messages(chat_id)
+        seqs = [m["seq"] for m in messages]
+        gaps += int(seqs != list(range(1, len(seqs) + 1)))
+        client_ids = [m["client_id"] for m in messages if m["client_id"]]
+        stored_dupes += len(client_ids) - len(set(client_ids))
+        stored_ids |= {m["id"] for m in messages}
+    acked_ids = {m["id"] for m in acked.values()}
+    not_delivered = [i for i in acked_ids if len(deliveries.get(i, [])) < len(agent_sockets)]
+    return {
+        "mode": "messages",
+        "visitors": len(people),
+        "visitor_connect_failures": open_failures,
+        "agents": len(agent_sockets),
+        "target_rate": rate,
+        "duration_s": round(sending_time, 2),
+        "sent": len(sent_at),
+        "acked": len(acked),
+        "achieved_rate": round(len(acked) / sending_time, 1) if sending_time else 0,
+        "delivered_to_every_agent": len(acked_ids) - len(not_delivered),
+        "not_delivered_live": len(not_delivered),
+        "lost": len(acked_ids - stored_ids),
+        "duplicated": stored_dupes + sum(max(0, len(a) - len(set(a))) for a in deliveries.values()),
+        "chats_with_seq_gaps": gaps,
+        "errors": errors,
+        "ack_latency_ms": percentiles(ack_latency),
+        "visitor_to_agent_latency_ms": percentiles(delivery_latency),
+    }
+
+
+async def run_idle(api: Api, site: dict, origin: str, *, sockets: int, hold: float, pids: list[int]):
+    ws_base = api.ws_base()
+    before = rss_kb(pids) if pids else None
+    people, failures, seconds = await open_visitors(ws_base, site, origin, sockets, concurrency=200)
+    await asyncio.sleep(min(hold, 5))
+    during = rss_kb(pids) if pids else None
+    await asyncio.sleep(max(0, hold - 5))
+    tokens = [v.token for v in people]
+    for visitor in people:
+        await visitor.ws.close()
+    # The reconnect storm: every visitor at once, with its token (a server restart).
+    storm_started = time.monotonic()
+    gate = asyncio.Semaphore(500)
+    back, storm_failures = [], 0
+
+    async def again(token):
+        nonlocal storm_failures
+        async with gate:
+            try:
+                ws = await _open(f"{ws_base}/widget/ws/{site['widget_key']}?token={token}", origin)
+                json.loads(await asyncio.wait_for(ws.recv(), 30))
+                back.append(ws)
+            except Exception:
+                storm_failures += 1
+
+    await asyncio.gather(*(again(t) for t in tokens))
+    storm_seconds = time.monotonic() - storm_started
+    for ws in back:
+        await ws.close()
+    return {
+        "mode": "idle",
+        "sockets_opened": len(people),
+        "open_failures": failures,
+        "open_rate_per_s": round(len(people) / seconds, 1) if seconds else None,
+        "rss_kb_before": before,
+        "rss_kb_with_sockets": during,
+        "rss_kb_per_socket": round((during - before) / len(people), 1) if pids and people else None,
+        "reconnect_storm_s": round(storm_seconds, 2),
+        "reconnected": len(back),
+        "reconnect_failures": storm_failures,
+    }
+
+
+def run_rest(api: Api, site: dict, origin: str, *, concurrency: int, duration: float) -> dict:
+    """GET a 50-message page from `concurrency` threads with keep-alive connections."""
+    chat_id = asyncio.run(_chat_with_messages(api, site, origin, 50))
+    parts = urlsplit(api.base)
+    latencies: list[float] = []
+    failures = 0
+    lock = threading.Lock()
+    deadline = time.monotonic() + duration
+
+    def worker():
+        nonlocal failures
+        conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        conn = conn_class(parts.hostname, parts.port, timeout=30)
+        headers = {"Authorization": f"Bearer {api.access}"}
+        while time.monotonic() < deadline:
+            started = time.monotonic()
+            try:
+                conn.request("GET", f"/api/v1/chats/{chat_id}/messages?limit=50", headers=headers)
+                response = conn.getresponse()
+                response.read()
+                ok = response.status == 200
+            except Exception:
+                ok = False
+                conn.close()
+            with lock:
+                if ok:
+                    latencies.append(time.monotonic() - started)
+                else:
+                    failures += 1
+        conn.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    started = time.monotonic()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    elapsed = time.monotonic() - started
+    return {
+        "mode": "rest",
+        "concurrency": concurrency,
+        "duration_s": round(elapsed, 2),
+        "requests": len(latencies),
+        "failures": failures,
+        "requests_per_s": round(len(latencies) / elapsed, 1),
+        "latency_ms": percentiles(latencies),
+        "mean_ms": round(statistics.mean(latencies) * 1000, 2) if latencies else None,
+    }
+
+
+async def _chat_with_messages(api: Api, site: dict, origin: str, count: int) -> int:
+    ws = await _open(f"{api.ws_base()}/widget/ws/{site['widget_key']}", origin)
+    await ws.recv()
+    await ws.send(json.dumps({"type": "message", "content": "REST benchmark", "client_id": uuid.uuid4().hex}))
+    while (frame := json.loads(await ws.recv()))["type"] != "ack":
+        pass
+    await ws.close()
+    chat_id = frame["message"]["chat_id"]
+    for n in range(count - 1):
+        api.call("POST", f"/api/v1/chats/{chat_id}/messages", {"content": f"reply {n}", "client_id": f"r{n}"})
+    return chat_id
