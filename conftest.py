@@ -125,3 +125,30 @@ def make_site(site_owner, make_website):
 @pytest.fixture
 def site(make_site):
     return make_site()
+
+
+@pytest.fixture
+def staff_client(db):
+    """A Django test client logged in as a superuser (for admin tests)."""
+    from django.test import Client
+
+    from accounts.models import User
+
+    staff = User.objects.create_superuser("staff@example.com", PASSWORD, name="Staff")
+    client = Client()
+    client.force_login(staff)
+    return client
+
+
+@pytest.fixture
+def local_media(settings, tmp_path):
+    """Uploads go to a temporary MEDIA_ROOT through the local file storage."""
+    settings.STORAGES = {
+        **settings.STORAGES,
+        "default": {
+            "BACKEND": "django.core.files.storage.FileSystemStorage",
+            "OPTIONS": {"location": str(tmp_path)},
+        },
+    }
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path

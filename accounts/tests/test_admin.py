@@ -1,19 +1,10 @@
 import pytest
-from django.test import Client
 
 from accounts.models import User
 from accounts.tokens import issue_token_pair
 from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(db):
-    staff = User.objects.create_superuser("staff@example.com", PASSWORD, name="Staff")
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def test_changelist_searches_email_and_name_and_filters(staff_client, make_user):

@@ -6,15 +6,12 @@ import pytest
 from channels.db import database_sync_to_async
 from django.core.management import CommandError, call_command
 from django.db import connection
-from django.test import Client
 
-from accounts.models import User
 from analytics import services as analytics_services
 from analytics.models import Event
 from chat import services as chat_services
 from chat.models import Message
 from chat.testing import connected_visitor
-from conftest import PASSWORD
 
 SITE = {"settings": {}}
 
@@ -117,13 +114,11 @@ def test_export_analytics_command(site, django_capture_on_commit_callbacks):
 
 
 @pytest.mark.django_db
-def test_events_admin_is_read_only_with_filters(site, django_capture_on_commit_callbacks):
+def test_events_admin_is_read_only_with_filters(site, staff_client, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
         chat_services.visitor_connect(website_id=site.id, visitor_id=None)
     analytics_services.flush()
-    User.objects.create_superuser("staff@example.com", PASSWORD, name="Staff")
-    client = Client()
-    client.login(email="staff@example.com", password=PASSWORD)
+    client = staff_client
     page = client.get("/admin/analytics/event/", {"event_type__exact": "widget_loaded"})
     assert page.status_code == 200 and b"widget_loaded" in page.content
     event = Event.objects.get()

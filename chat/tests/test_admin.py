@@ -1,20 +1,9 @@
 import pytest
-from django.test import Client
 
-from accounts.models import User
 from chat import services
 from chat.models import Chat
-from conftest import PASSWORD
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff_client(db):
-    staff = User.objects.create_superuser("staff@example.com", PASSWORD, name="Staff")
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 @pytest.fixture

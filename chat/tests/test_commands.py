@@ -29,14 +29,8 @@ def run(*args) -> str:
 
 
 @pytest.fixture(autouse=True)
-def media(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
+def _media(local_media):
+    return local_media
 
 
 @pytest.fixture

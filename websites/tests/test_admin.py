@@ -1,8 +1,5 @@
 import pytest
-from django.test import Client
 
-from accounts.models import User
-from conftest import PASSWORD
 from websites.models import Membership, Website
 
 pytestmark = pytest.mark.django_db
@@ -14,14 +11,6 @@ INLINE = {
     "memberships-MIN_NUM_FORMS": "0",
     "memberships-MAX_NUM_FORMS": "1000",
 }
-
-
-@pytest.fixture
-def staff_client(db):
-    staff = User.objects.create_superuser("staff@example.com", PASSWORD, name="Staff")
-    client = Client()
-    client.force_login(staff)
-    return client
 
 
 def test_changelist_search_and_filters(staff_client, make_user, make_website):

@@ -29,16 +29,8 @@ def office(kind: str) -> bytes:
 
 
 @pytest.fixture(autouse=True)
-def media_root(settings, tmp_path):
-    settings.STORAGES = {
-        **settings.STORAGES,
-        "default": {
-            "BACKEND": "django.core.files.storage.FileSystemStorage",
-            "OPTIONS": {"location": str(tmp_path)},
-        },
-    }
-    settings.MEDIA_ROOT = tmp_path
-    return tmp_path
+def _media(local_media):
+    return local_media
 
 
 @pytest.fixture
