@@ -152,3 +152,13 @@ def local_media(settings, tmp_path):
     }
     settings.MEDIA_ROOT = tmp_path
     return tmp_path
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _close_worker_thread_connections():
+    """Async tests reach the ORM from asgiref's worker thread; close its connection at the end."""
+    yield
+    from asgiref.sync import SyncToAsync
+    from django.db import connections
+
+    SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
