@@ -12,6 +12,7 @@ import threading
 import time
 from collections import deque
 
+from django.conf import settings
 from django.db import close_old_connections, transaction
 from django.utils import timezone
 
@@ -35,6 +36,8 @@ def event_record(
     *, website_id: int, event_type: str, visitor_id: str = "", session_id: str = "", data=None
 ) -> None:
     """Queue an event once the current transaction commits (at once outside one)."""
+    if not settings.CHATELLY_ANALYTICS_ENABLED:
+        return
     event = Event(
         website_id=website_id,
         event_type=event_type,

@@ -254,6 +254,8 @@ CHATELLY_MAX_UPLOAD_MB = env.int("CHATELLY_MAX_UPLOAD_MB", default=10)
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CHATELLY_TRUSTED_PROXY_COUNT = env.int("CHATELLY_TRUSTED_PROXY_COUNT", default=0)
 CHATELLY_METRICS_TOKEN = env.str("CHATELLY_METRICS_TOKEN", default="")
+# Record analytics events (off only to measure what recording costs).
+CHATELLY_ANALYTICS_ENABLED = env.bool("CHATELLY_ANALYTICS_ENABLED", default=True)
 # /readyz fails below these free amounts.
 CHATELLY_READY_MIN_DISK_MB = env.int("CHATELLY_READY_MIN_DISK_MB", default=100)
 CHATELLY_READY_MIN_MEMORY_MB = env.int("CHATELLY_READY_MIN_MEMORY_MB", default=50)

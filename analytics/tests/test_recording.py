@@ -124,3 +124,12 @@ def test_events_admin_is_read_only_with_filters(site, staff_client, django_captu
     event = Event.objects.get()
     assert client.post(f"/admin/analytics/event/{event.id}/change/", {}).status_code == 403
     assert client.get("/admin/analytics/event/add/").status_code == 403
+
+
+@pytest.mark.django_db
+def test_recording_can_be_switched_off(site, settings, django_capture_on_commit_callbacks):
+    settings.CHATELLY_ANALYTICS_ENABLED = False
+    with django_capture_on_commit_callbacks(execute=True):
+        post(site, chat_services.visitor_connect(website_id=site.id, visitor_id=None))
+    analytics_services.flush()
+    assert not Event.objects.exists() and Message.objects.count() == 1

@@ -1,6 +1,7 @@
 """The load generator's HTTP side: an owner, a website, tickets and REST reads."""
 
 import json
+import time
 import urllib.error
 import urllib.request
 from urllib.parse import urlsplit
@@ -44,22 +45,25 @@ class Api:
         self.access = body["access"]
 
     def website(self, *, domain: str, max_users: int, key: str | None) -> dict:
-        status, page = self.call("GET", "/api/v1/websites?page_size=100")
-        if status != 200:
-            raise RuntimeError(f"cannot list websites: {status} {page}")
-        for site in page["results"]:
-            if (key and site["widget_key"] == key) or (not key and site["name"] == "Load test"):
-                if site["max_users"] < max_users:
-                    self._set_max_users(site, max_users)
-                return site
+        """The website of --key, or a new one per run (so runs never share presence or chats)."""
         if key:
+            status, page = self.call("GET", "/api/v1/websites?page_size=100")
+            if status != 200:
+                raise RuntimeError(f"cannot list websites: {status} {page}")
+            for site in page["results"]:
+                if site["widget_key"] == key:
+                    if site["max_users"] < max_users:
+                        self._set_max_users(site, max_users)
+                    return site
             raise RuntimeError("no website of this owner has that widget key")
+        name = f"Load test {time.strftime('%Y%m%d-%H%M%S')}"
         status, site = self.call(
-            "POST", "/api/v1/websites", {"name": "Load test", "domain": domain, "max_users": max_users}
+            "POST", "/api/v1/websites", {"name": name, "domain": domain, "max_users": max_users}
         )
         if status != 201:
             raise RuntimeError(
-                f"cannot create the website: {status} {site} (over the plan? `manage.py set_plan --plan business`)"
+                f"cannot create the website: {status} {site} (over the plan? `manage.py set_plan --plan business`, "
+                "or pass --key)"
             )
         return site
 
