@@ -54,6 +54,15 @@ def _int_param(request, name: str, default: int, *, minimum: int) -> int:
     return value
 
 
+def _change_then_show(request, chat_id, service, **kwargs) -> Response:
+    """Run a chat service as the caller, then answer the chat as it is now."""
+    try:
+        service(user=request.user, chat_id=chat_id, **kwargs)
+    except ChatError as exc:
+        raise api_error(exc) from exc
+    return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
+
+
 class ChatListView(APIView):
     @extend_schema(
         tags=["chats"],
@@ -140,11 +149,7 @@ class ChatCloseView(APIView):
         responses={200: ChatSchema, **errors(401, 404)},
     )
     def post(self, request, chat_id):
-        try:
-            services.chat_close_by_agent(user=request.user, chat_id=chat_id)
-        except ChatError as exc:
-            raise api_error(exc) from exc
-        return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
+        return _change_then_show(request, chat_id, services.chat_close_by_agent)
 
 
 class ChatAssignView(APIView):
@@ -156,11 +161,7 @@ class ChatAssignView(APIView):
     )
     def post(self, request, chat_id):
         data = valid_data(AssignInput, request)
-        try:
-            services.chat_assign(user=request.user, chat_id=chat_id, assignee_id=data["user_id"])
-        except ChatError as exc:
-            raise api_error(exc) from exc
-        return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
+        return _change_then_show(request, chat_id, services.chat_assign, assignee_id=data["user_id"])
 
 
 class TicketView(APIView):
