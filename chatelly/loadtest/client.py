@@ -8,8 +8,9 @@ from urllib.parse import urlsplit
 
 
 class Api:
-    def __init__(self, base_url: str):
+    def __init__(self, base_url: str, spread: list[str] | None = None):
         self.base = base_url.rstrip("/")
+        self.spread = [url.rstrip("/") for url in spread or []]  # more servers of the same deployment
         self.access: str | None = None
 
     def call(self, method: str, path: str, body=None, *, auth: bool = True) -> tuple[int, dict]:
@@ -91,7 +92,11 @@ class Api:
                 return out
             after = page["next_after"]
 
-    def ws_base(self) -> str:
-        parts = urlsplit(self.base)
+    def ws_base(self, url: str | None = None) -> str:
+        parts = urlsplit(url or self.base)
         scheme = "wss" if parts.scheme == "https" else "ws"
         return f"{scheme}://{parts.netloc}"
+
+    def ws_bases(self) -> list[str]:
+        """Where sockets go: the main URL and every --spread one, in turn."""
+        return [self.ws_base(url) for url in [self.base, *self.spread]]

@@ -49,7 +49,7 @@ class Visitor:
 
 
 async def open_visitors(
-    ws_base: str, site: dict, origin: str, count: int, *, concurrency: int = 100
+    ws_bases: list[str], site: dict, origin: str, count: int, *, concurrency: int = 100
 ) -> tuple:
     """Open `count` visitor sockets; (visitors, failures, seconds)."""
     gate = asyncio.Semaphore(concurrency)
@@ -61,6 +61,7 @@ async def open_visitors(
         async with gate:
             visitor = Visitor(i)
             try:
+                ws_base = ws_bases[i % len(ws_bases)]  # spread over the servers given
                 visitor.ws = await _open(f"{ws_base}/widget/ws/{site['widget_key']}", origin)
                 session = json.loads(await asyncio.wait_for(visitor.ws.recv(), 20))
                 if session.get("type") != "session":
@@ -79,15 +80,15 @@ async def open_visitors(
 async def run_messages(
     api: Api, site: dict, origin: str, *, visitors: int, agents: int, rate: float, duration: float
 ):
-    ws_base = api.ws_base()
+    ws_bases = api.ws_bases()
     agent_sockets = []
-    for _ in range(agents):
-        ws = await _open(f"{ws_base}/ws/agent/?ticket={api.ticket()}", None)
+    for n in range(agents):
+        ws = await _open(f"{ws_bases[n % len(ws_bases)]}/ws/agent/?ticket={api.ticket()}", None)
         ready = json.loads(await ws.recv())
         if ready.get("type") != "ready":
             raise RuntimeError(f"agent socket refused: {ready}")
         agent_sockets.append(ws)
-    people, open_failures, _ = await open_visitors(ws_base, site, origin, visitors)
+    people, open_failures, _ = await open_visitors(ws_bases, site, origin, visitors)
     if not people:
         raise RuntimeError("no visitor socket could connect (connection limits? CHATELLY_WS_CONN_PER_IP)")
 
@@ -196,9 +197,9 @@ async def run_messages(
 
 
 async def run_idle(api: Api, site: dict, origin: str, *, sockets: int, hold: float, pids: list[int]):
-    ws_base = api.ws_base()
+    ws_bases = api.ws_bases()
     before = rss_kb(pids) if pids else None
-    people, failures, seconds = await open_visitors(ws_base, site, origin, sockets, concurrency=200)
+    people, failures, seconds = await open_visitors(ws_bases, site, origin, sockets, concurrency=200)
     await asyncio.sleep(min(hold, 5))
     during = rss_kb(pids) if pids else None
     await asyncio.sleep(max(0, hold - 5))
@@ -210,17 +211,18 @@ async def run_idle(api: Api, site: dict, origin: str, *, sockets: int, hold: flo
     gate = asyncio.Semaphore(500)
     back, storm_failures = [], 0
 
-    async def again(token):
+    async def again(index: int, token):
         nonlocal storm_failures
         async with gate:
             try:
+                ws_base = ws_bases[index % len(ws_bases)]
                 ws = await _open(f"{ws_base}/widget/ws/{site['widget_key']}?token={token}", origin)
                 json.loads(await asyncio.wait_for(ws.recv(), 30))
                 back.append(ws)
             except Exception:
                 storm_failures += 1
 
-    await asyncio.gather(*(again(t) for t in tokens))
+    await asyncio.gather(*(again(i, t) for i, t in enumerate(tokens)))
     storm_seconds = time.monotonic() - storm_started
     for ws in back:
         await ws.close()

@@ -21,6 +21,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("--url", default="http://127.0.0.1:8000")
+        parser.add_argument(
+            "--spread",
+            default="",
+            help="more server URLs of the same deployment; sockets are spread over all",
+        )
         parser.add_argument("--mode", choices=["messages", "idle", "rest"], default="messages")
         parser.add_argument("--email", default="loadtest@chatelly.local")
         parser.add_argument("--password", default="load-Test-password-1")
@@ -43,7 +48,7 @@ class Command(BaseCommand):
         if not 0 < o["rate"] <= 20_000 or not 0 < o["sockets"] <= 20_000:
             raise CommandError("--rate and --sockets are bounded to 20,000")
         visitors = o["visitors"] or max(1, int(o["rate"]))
-        api = Api(o["url"])
+        api = Api(o["url"], spread=[url for url in o["spread"].split(",") if url.strip()])
         api.sign_in(o["email"], o["password"])
         need = max(visitors, o["sockets"] if o["mode"] == "idle" else 1)
         site = api.website(domain=o["domain"], max_users=need, key=o["key"])
