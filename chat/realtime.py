@@ -35,7 +35,6 @@ WIDGET_OFF = "widget.off"
 MEMBERSHIP_REMOVED = "membership.removed"  # {"website_id"}
 AGENTS_PRESENCE = "presence.agents"  # re-check agents_online
 
-send_failures = 0  # read by the metrics endpoint
 _deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "chatelly_deferred_events", default=None
 )
@@ -58,8 +57,6 @@ def visitor_group(website_id: int, visitor_id: str) -> str:
 
 
 def _count_failure(group: str) -> None:
-    global send_failures
-    send_failures += 1
     metrics.CHANNEL_LAYER_ERRORS.inc()
     logger.warning("channel layer send to %s failed", group, exc_info=True)
 
