@@ -16,6 +16,7 @@ from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import transaction
 
 from chatelly import metrics
@@ -30,6 +31,7 @@ CLOSE_OVER_LIMIT = 4429
 
 # Channels dispatches on "type": these name the consumer handlers.
 FORWARD = "chat.forward"  # {"frame", "exclude"?}: send the frame as is
+FORWARD_MANY = "chat.forward_many"  # {"items": [[frame, exclude], ...]}: several, in order
 SOCKET_CLOSE = "socket.close"  # {"code"}
 WIDGET_OFF = "widget.off"
 MEMBERSHIP_REMOVED = "membership.removed"  # {"website_id"}
@@ -83,8 +85,62 @@ async def send(group: str, event: dict) -> None:
 
 
 async def dispatch(events: list[tuple[str, dict]]) -> None:
+    """Send events collected by `deferred()`: the frames for one group in one
+    event, and on the Redis pub/sub layer all groups in one pipelined round trip
+    (its own `group_send` takes a lock and a round trip per event)."""
+    events = coalesce(events)
+    layer = get_channel_layer()
+    if layer is None or not events:
+        return
+    if isinstance(layer, RedisPubSubChannelLayer):
+        try:
+            await _publish_pipelined(layer, events)
+            return
+        except Exception:
+            _count_failure("(pipeline)")
+            return
     for group, event in events:
         await send(group, event)
+
+
+def coalesce(events: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+    """Consecutive frames for the same group become one FORWARD_MANY event; the
+    order of events within each group is kept."""
+    out: list[tuple[str, dict]] = []
+    open_entry: dict[str, dict] = {}  # group -> its FORWARD_MANY still taking frames
+    for group, event in events:
+        if event.get("type") != FORWARD:
+            open_entry.pop(group, None)
+            out.append((group, event))
+            continue
+        item = [event["frame"], event.get("exclude")]
+        entry = open_entry.get(group)
+        if entry is None:
+            entry = open_entry[group] = {"type": FORWARD_MANY, "items": []}
+            out.append((group, entry))
+        entry["items"].append(item)
+    return [
+        (group, _forward(event["items"][0][0], event["items"][0][1]))
+        if event["type"] == FORWARD_MANY and len(event["items"]) == 1
+        else (group, event)
+        for group, event in out
+    ]
+
+
+async def _publish_pipelined(layer: RedisPubSubChannelLayer, events: list[tuple[str, dict]]) -> None:
+    # What RedisPubSubLoopLayer.group_send does, per event, but in one pipeline per shard.
+    loop_layer = layer._get_layer()
+    by_shard: dict[int, tuple] = {}
+    for group, event in events:
+        channel = loop_layer._get_group_channel_name(group)
+        shard = loop_layer._get_shard(channel)
+        by_shard.setdefault(id(shard), (shard, []))[1].append((channel, layer.serialize(event)))
+    for shard, items in by_shard.values():
+        shard._ensure_redis()
+        async with shard._redis.pipeline(transaction=False) as pipe:
+            for channel, data in items:
+                pipe.publish(channel, data)
+            await pipe.execute()
 
 
 @contextmanager

@@ -1,105 +1,45 @@
 """Writes on visitors, chats and messages: the only write path, for sockets,
 REST views, admin actions and commands alike. Each runs in one transaction and
-sends its events after commit through `chat.realtime`.
+sends its events after commit through `chat.realtime`. Visitors' messages are
+written in batches by `chat.visitor_messages` (re-exported here).
 """
 
 import logging
-import re
-from dataclasses import dataclass
 from datetime import timedelta
 
-from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
 from django.utils import timezone
 
 from analytics.models import EventType
 from analytics.services import event_record
-from chatelly import metrics
 from websites.models import Membership
 
-from . import presence, realtime
-from .errors import ChatError, chat_closed, invalid, not_found
+from . import realtime
+from .errors import chat_closed, invalid, not_found
+from .messaging import Posted, append, check_attachment_id, check_client_id, check_content, find_attachment
 from .models import (
     Attachment,
     Chat,
     ChatStatus,
     Message,
-    MessageType,
     SenderType,
     Visitor,
     new_session_id,
     new_visitor_id,
 )
-from .serializers import chat_to_dict, message_to_dict
 from .uploads import check_upload, display_name
+from .visitor_messages import (  # noqa: F401 (re-exported: callers use chat.services)
+    MessageJob,
+    message_job,
+    visitor_message_post,
+    visitor_messages_post,
+)
 
 logger = logging.getLogger("chatelly.chat")
 
 VISIT_GAP = timedelta(minutes=30)
-MAX_CLIENT_ID = 64
-
-
-@dataclass
-class Posted:
-    message: Message
-    created: bool
-
-
-# --- validation --------------------------------------------------------------
-
-
-def check_content(content, *, has_attachment: bool) -> str:
-    if not isinstance(content, str):
-        raise invalid("content must be a string.", "content")
-    if len(content) > settings.CHATELLY_MAX_MESSAGE_CHARS:
-        raise ChatError(
-            "too_long",
-            f"content is longer than {settings.CHATELLY_MAX_MESSAGE_CHARS} characters.",
-            field="content",
-        )
-    if not content.strip() and not has_attachment:
-        raise invalid("content may not be empty.", "content")
-    return content
-
-
-def check_client_id(client_id, *, required: bool) -> str | None:
-    if client_id is None and not required:
-        return None
-    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
-        raise invalid(f"client_id must be a string of 1-{MAX_CLIENT_ID} characters.", "client_id")
-    return client_id
-
-
-def _check_attachment_id(attachment_id):
-    if attachment_id is None:
-        return None
-    if isinstance(attachment_id, bool) or not isinstance(attachment_id, int) or attachment_id < 1:
-        raise invalid("attachment_id must be a positive integer.", "attachment_id")
-    return attachment_id
-
-
-def _attachment(*, attachment_id, website_id: int, uploader_type: str, uploader_id: str) -> Attachment | None:
-    """An upload of this sender for this website (an agent's may have no website yet)."""
-    if attachment_id is None:
-        return None
-    of_website = Q(website_id=website_id)
-    if uploader_type == "agent":
-        of_website |= Q(website__isnull=True)
-    attachment = Attachment.objects.filter(
-        of_website, id=attachment_id, uploader_type=uploader_type, uploader_id=uploader_id
-    ).first()
-    if attachment is None:
-        raise not_found("No such attachment.", "attachment_id")
-    return attachment
-
-
-def _message_type(attachment: Attachment | None) -> str:
-    if attachment is None:
-        return MessageType.TEXT
-    return MessageType.IMAGE if attachment.content_type.startswith("image/") else MessageType.FILE
 
 
 # --- attachments -------------------------------------------------------------
@@ -223,173 +163,12 @@ def visitor_page_view(*, visitor: Visitor, url, title=None) -> Visitor:
 # --- messages --------------------------------------------------------------------
 
 
-def _append(
-    chat: Chat, *, sender_type: str, sender_id: str, content: str, client_id=None, attachment=None
-) -> Message:
-    """Insert the chat's next message; the caller holds the chat's row lock."""
-    chat.last_seq += 1
-    message = Message.objects.create(
-        chat=chat,
-        website_id=chat.website_id,
-        seq=chat.last_seq,
-        content=content,
-        type=_message_type(attachment),
-        sender_type=sender_type,
-        sender_id=sender_id,
-        is_from_bot=sender_type == SenderType.BOT,
-        client_id=client_id,
-        attachment=attachment,
-    )
-    chat.message_count += 1
-    chat.last_message = message
-    chat.last_message_at = message.created_at
-    fields = ["last_seq", "message_count", "last_message", "last_message_at"]
-    if sender_type == SenderType.VISITOR and chat.first_visitor_message_at is None:
-        chat.first_visitor_message_at = message.created_at
-        fields.append("first_visitor_message_at")
-    if sender_type == SenderType.AGENT and chat.first_response_at is None:
-        chat.first_response_at = message.created_at
-        fields.append("first_response_at")
-    chat.save(update_fields=fields)
-    transaction.on_commit(metrics.MESSAGES.labels(sender_type=sender_type).inc)
-    event_record(
-        website_id=chat.website_id,
-        event_type=EventType.MESSAGE_SENT,
-        visitor_id=chat.visitor_id,
-        session_id=chat.session_id,
-        data={"sender_type": sender_type, "chat_id": chat.id, "seq": message.seq},
-    )
-    return message
-
-
-def _announce(chat: Chat, message: Message, exclude: str | None = None) -> None:
-    realtime.message_on_commit(
-        website_id=chat.website_id,
-        visitor_id=chat.visitor_id,
-        message=message_to_dict(message),
-        exclude=exclude,
-    )
-
-
 def _lock_active_chat(*, website_id: int, visitor: Visitor) -> Chat | None:
     return (
         Chat.objects.select_for_update()
         .filter(website_id=website_id, visitor_record=visitor, status=ChatStatus.ACTIVE)
         .first()
     )
-
-
-def _open_chat(*, website_id: int, visitor: Visitor) -> tuple[Chat, bool]:
-    """The visitor's active chat, locked; a new one when there is none."""
-    chat = _lock_active_chat(website_id=website_id, visitor=visitor)
-    if chat is not None:
-        return chat, False
-    try:
-        with transaction.atomic():
-            chat = Chat.objects.create(
-                website_id=website_id,
-                visitor_record=visitor,
-                visitor_id=visitor.visitor_id,
-                session_id=visitor.session_id,
-            )
-    except IntegrityError:  # another tab opened it a moment ago
-        return _lock_active_chat(website_id=website_id, visitor=visitor), False
-    return chat, True
-
-
-def _word_in(text: str, keyword: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
-
-
-def _agents_online(website_id: int) -> bool:
-    try:
-        return presence.agents_online(website_id)
-    except Exception:  # presence is down: do not claim everyone is away
-        logger.warning("presence lookup failed", exc_info=True)
-        return True
-
-
-def _bot_replies(chat: Chat, *, site: dict, content: str, started: bool) -> None:
-    site_settings = site["settings"]
-    replies = []
-    if started:
-        if site_settings.get("greeting"):
-            replies.append(site_settings["greeting"])
-        if site_settings.get("away_message") and not _agents_online(site["id"]):
-            replies.append(site_settings["away_message"])
-    if chat.first_response_at is None:
-        for rule in site_settings.get("auto_replies", []):
-            if any(_word_in(content, keyword) for keyword in rule["keywords"]):
-                replies.append(rule["reply"])
-    for reply in replies:
-        _announce(chat, _append(chat, sender_type=SenderType.BOT, sender_id="bot", content=reply))
-
-
-def _visitor_email_missing(visitor: Visitor) -> bool:
-    if visitor.email:
-        return False
-    visitor.email = Visitor.objects.filter(pk=visitor.pk).values_list("email", flat=True).first() or ""
-    return not visitor.email
-
-
-def visitor_message_post(
-    *, site: dict, visitor: Visitor, content, client_id, attachment_id=None, exclude: str | None = None
-) -> Posted:
-    """A visitor's message: stored (starting a chat when none is active), bot replies, events."""
-    client_id = check_client_id(client_id, required=True)
-    attachment_id = _check_attachment_id(attachment_id)
-    content = check_content(content, has_attachment=attachment_id is not None)
-    if site["settings"].get("require_email") and _visitor_email_missing(visitor):
-        raise ChatError("email_required", "Give an email address (identify) before the first message.")
-    with transaction.atomic():
-        attachment = _attachment(
-            attachment_id=attachment_id,
-            website_id=site["id"],
-            uploader_type="visitor",
-            uploader_id=visitor.visitor_id,
-        )
-        chat, started = _open_chat(website_id=site["id"], visitor=visitor)
-        earlier = _earlier_message(chat, client_id, started=started, visitor=visitor)
-        if earlier is not None:
-            return Posted(earlier, created=False)
-        message = _append(
-            chat,
-            sender_type=SenderType.VISITOR,
-            sender_id=visitor.visitor_id,
-            content=content,
-            client_id=client_id,
-            attachment=attachment,
-        )
-        if started:
-            chat.visitor_record = visitor
-            realtime.chat_started_on_commit(website_id=chat.website_id, chat=chat_to_dict(chat))
-            _event(visitor, EventType.CHAT_STARTED, chat_id=chat.id)
-        _announce(chat, message, exclude)
-        _bot_replies(chat, site=site, content=content, started=started)
-    return Posted(message, created=True)
-
-
-def _earlier_message(chat: Chat, client_id: str, *, started: bool, visitor: Visitor) -> Message | None:
-    """The message this client_id already made: in the active chat, or in the last one
-    when a retry arrives after that chat was closed."""
-    if not started:
-        return Message.objects.select_related("attachment").filter(chat=chat, client_id=client_id).first()
-    previous = (
-        Chat.objects.filter(visitor_record=visitor, status=ChatStatus.CLOSED)
-        .order_by("-id")
-        .values("id")
-        .first()
-    )
-    if previous is None:
-        return None
-    earlier = (
-        Message.objects.select_related("attachment")
-        .filter(chat_id=previous["id"], client_id=client_id)
-        .first()
-    )
-    if earlier is not None:
-        transaction.set_rollback(True)  # the chat just opened is not needed
-    return earlier
 
 
 def _lock_member_chat(*, user, chat_id) -> Chat:
@@ -418,7 +197,7 @@ def agent_message_post(
 ) -> Posted:
     """An agent's reply: stored, then live to the visitor and the other agents."""
     client_id = check_client_id(client_id, required=client_id_required)
-    attachment_id = _check_attachment_id(attachment_id)
+    attachment_id = check_attachment_id(attachment_id)
     content = check_content(content, has_attachment=attachment_id is not None)
     with transaction.atomic():
         chat = _lock_member_chat(user=user, chat_id=chat_id)
@@ -430,21 +209,21 @@ def agent_message_post(
                 return Posted(earlier, created=False)
         if chat.status != ChatStatus.ACTIVE:
             raise chat_closed()
-        attachment = _attachment(
+        attachment = find_attachment(
             attachment_id=attachment_id,
             website_id=chat.website_id,
             uploader_type="agent",
             uploader_id=str(user.id),
         )
-        message = _append(
+        message = append(
             chat,
+            exclude=exclude,
             sender_type=SenderType.AGENT,
             sender_id=str(user.id),
             content=content,
             client_id=client_id,
             attachment=attachment,
         )
-        _announce(chat, message, exclude)
     return Posted(message, created=True)
 
 

@@ -2,6 +2,7 @@
 off the event loop, and the handlers for events from the channel layer."""
 
 import asyncio
+import contextlib
 import json
 import logging
 import re
@@ -66,6 +67,9 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     kind = "socket"  # "visitor" or "agent": metrics and log lines
     frame_handlers: dict[str, str] = {}
+    # Frames that need not wait for this socket's messages still being written.
+    unordered_frames = frozenset({"message", "ping", "typing"})
+    _writes: asyncio.Task | None = None
     closed = False
     opened_at: float | None = None
     log_fields: dict
@@ -142,6 +146,8 @@ class ChatSocket(AsyncWebsocketConsumer):
                 "unknown_type", f"This socket does not take {frame['type'][:40]!r} frames."
             )
         client_id = frame.get("client_id")
+        if frame["type"] not in self.unordered_frames:
+            await self.writes_done()  # e.g. `end` after `message`: the message is stored first
         try:
             await getattr(self, handler)(frame)
         except ChatError as exc:
@@ -150,6 +156,23 @@ class ChatSocket(AsyncWebsocketConsumer):
             await self.send_error(
                 "unavailable", "Storage is down: nothing was stored, retry later.", client_id
             )
+
+    # --- answers that follow this socket's batched writes, in order --------------
+
+    def chain_write(self, answer) -> None:
+        """Run `answer` (a coroutine) after the answers chained before it."""
+        self._writes = asyncio.ensure_future(_after(self._writes, answer))
+
+    async def after_writes(self, answer) -> None:
+        """Send `answer` now if nothing is pending, else in its turn."""
+        if self._writes is None or self._writes.done():
+            await answer
+        else:
+            self.chain_write(answer)
+
+    async def writes_done(self) -> None:
+        if self._writes is not None and not self._writes.done():
+            await asyncio.shield(self._writes)
 
     async def flood_check(self, frame: dict) -> bool:
         """False when the frame is refused (or the socket closed) for flooding."""
@@ -232,8 +255,23 @@ class ChatSocket(AsyncWebsocketConsumer):
         if event.get("exclude") != self.channel_name:
             await self.on_forward(event["frame"])
 
+    async def chat_forward_many(self, event: dict) -> None:
+        for frame, exclude in event["items"]:
+            if exclude != self.channel_name:
+                await self.on_forward(frame)
+
     async def on_forward(self, frame: dict) -> None:
         await self.send_frame(frame)
 
     async def socket_close(self, event: dict) -> None:
         await self.close_with(event.get("code", realtime.CLOSE_FORBIDDEN))
+
+
+async def _after(previous: asyncio.Task | None, answer) -> None:
+    if previous is not None:
+        with contextlib.suppress(Exception):
+            await previous
+    try:
+        await answer
+    except Exception:  # one failed answer must not stop the ones after it
+        logger.warning("socket answer failed", exc_info=True)

@@ -24,6 +24,11 @@ MESSAGE_LATENCY = Histogram(
     "From a socket message frame to its ack (stored and committed).",
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
 )
+WRITE_BATCH = Histogram(
+    "chatelly_write_batch_messages",
+    "Visitor messages stored per batch (one transaction) by a socket process.",
+    buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500),
+)
 CHANNEL_LAYER_ERRORS = Counter("chatelly_channel_layer_errors_total", "Channel layer sends that failed.")
 RATE_LIMITED = Counter(
     "chatelly_rate_limited_total", "Requests and frames refused by a rate limit.", ["scope"]

@@ -248,6 +248,9 @@ CHATELLY_RATE_API = env.str("CHATELLY_RATE_API", default="600/m")
 CHATELLY_RATE_WIDGET = env.str("CHATELLY_RATE_WIDGET", default="120/m")
 CHATELLY_WS_MSG_RATE = env.str("CHATELLY_WS_MSG_RATE", default="20/10s")
 CHATELLY_WS_CONN_PER_IP = env.int("CHATELLY_WS_CONN_PER_IP", default=20)
+# Visitor messages wait at most this long for the batched writer; later ones
+# are refused with `unavailable` (nothing stored) instead of queueing on.
+CHATELLY_WRITE_MAX_WAIT = env.float("CHATELLY_WRITE_MAX_WAIT", default=1.0)
 CHATELLY_MAX_MESSAGE_CHARS = env.int("CHATELLY_MAX_MESSAGE_CHARS", default=4000)
 CHATELLY_MAX_UPLOAD_MB = env.int("CHATELLY_MAX_UPLOAD_MB", default=10)
 # Uploads above this size go to a temporary file, not memory.

@@ -8,7 +8,8 @@ from urllib.parse import parse_qs
 from asgiref.sync import sync_to_async
 from django.conf import settings
 
-from chat import presence, realtime, selectors, services
+from chat import batching, presence, realtime, selectors, services
+from chat.errors import ChatError
 from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
 from chat.sockets import ChatSocket, FloodGate, Unavailable
@@ -20,6 +21,9 @@ from websites.widget_cache import active_site
 from .cors import site_allows_origin
 
 logger = logging.getLogger("chatelly.sockets.visitor")
+
+BUSY = "The server is busy: nothing was stored, retry later."
+DOWN = "Storage is down: nothing was stored, retry later."
 
 
 def _header(scope, name: bytes) -> str | None:
@@ -172,24 +176,41 @@ class VisitorSocket(ChatSocket):
     # --- frames ------------------------------------------------------------------------
 
     async def on_message(self, frame: dict) -> None:
+        """Hand the message to the batched writer and take the next frame at once;
+        the ack follows the commit, in the order the frames came."""
         if not await self.flood_check(frame):
             return
-        started = time.perf_counter()
-        posted = await self.call(
-            services.visitor_message_post,
-            site=self.site,
-            visitor=self.visitor,
-            content=frame.get("content"),
-            client_id=frame.get("client_id"),
-            attachment_id=frame.get("attachment_id"),
-            exclude=self.channel_name,
-        )
-        self.chat_id = posted.message.chat_id
+        client_id = frame.get("client_id")
+        try:
+            job = services.message_job(
+                site=self.site,
+                visitor=self.visitor,
+                content=frame.get("content"),
+                client_id=client_id,
+                attachment_id=frame.get("attachment_id"),
+                exclude=self.channel_name,
+            )
+            stored = batching.batcher().submit(job)
+        except ChatError as exc:
+            return await self.after_writes(self.send_error(exc.code, exc.message, client_id))
+        except batching.Busy:
+            return await self.after_writes(self.send_error("unavailable", BUSY, client_id))
+        self.chain_write(self._ack(stored, client_id, time.perf_counter()))
+
+    async def _ack(self, stored, client_id, started: float) -> None:
+        try:
+            result = await stored
+        except batching.StorageDown:
+            return await self.send_error("unavailable", DOWN, client_id)
+        except Exception:
+            return await self.send_error("unavailable", "The message was not stored; retry.", client_id)
+        if isinstance(result, ChatError):
+            return await self.send_error(result.code, result.message, client_id)
+        self.chat_id = result.message.chat_id
         await self.send_frame(
-            {"type": "ack", "client_id": posted.message.client_id, "message": message_to_dict(posted.message)}
+            {"type": "ack", "client_id": result.message.client_id, "message": message_to_dict(result.message)}
         )
         metrics.MESSAGE_LATENCY.observe(time.perf_counter() - started)
-        await self.flush_events()
 
     async def on_resume(self, frame: dict) -> None:
         after = frame.get("after_seq", 0)

@@ -38,8 +38,8 @@ def test_each_kind_of_event_is_recorded(site, django_capture_on_commit_callbacks
         "widget_loaded",
         "page_view",
         "visitor_identified",
-        "message_sent",
         "chat_started",
+        "message_sent",
         "message_sent",
         "chat_ended",
     ]

@@ -1,0 +1,121 @@
+"""The visitor sockets' batched message writer, one per event loop (process).
+
+Sockets hand in checked jobs; one writer task stores whatever queued while the
+previous batch was being written, in one transaction on the database thread
+(`services.visitor_messages_post`), then answers every job and sends the
+batch's events in one pipelined round trip. Nothing is answered before its
+commit, so an ack still means "stored", and each chat's seq stays gap-free.
+
+With no load a batch is one message and waits for nothing. Under overload the
+queue is bounded by the time its oldest job has waited: past
+`CHATELLY_WRITE_MAX_WAIT` new jobs are refused at once (`unavailable`, nothing
+stored, the widget retries with the same client_id), never dropped silently.
+"""
+
+import asyncio
+import logging
+import time
+
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.db import InterfaceError, OperationalError
+
+from chatelly import metrics
+
+from . import realtime, services
+
+logger = logging.getLogger("chatelly.batching")
+
+MAX_BATCH = 500
+
+
+class Busy(Exception):
+    """The writer is too far behind: the job was refused, nothing stored."""
+
+
+class StorageDown(Exception):
+    """The database did not answer: nothing of the batch was stored."""
+
+
+class MessageBatcher:
+    def __init__(self, max_wait: float):
+        self.max_wait = max_wait
+        self._queue: list[tuple[services.MessageJob, asyncio.Future, float]] = []
+        self._wakeup = asyncio.Event()
+        self._writer: asyncio.Task | None = None
+        self._sending: asyncio.Task | None = None
+
+    def submit(self, job: services.MessageJob) -> asyncio.Future:
+        """A future of the job's result (Posted or ChatError); raises Busy when overloaded."""
+        now = time.monotonic()
+        if self._queue and now - self._queue[0][2] > self.max_wait:
+            metrics.RATE_LIMITED.labels(scope="write_queue").inc()
+            raise Busy()
+        future = asyncio.get_running_loop().create_future()
+        self._queue.append((job, future, now))
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.ensure_future(self._write_forever())
+        self._wakeup.set()
+        return future
+
+    async def _write_forever(self) -> None:
+        while True:
+            await self._wakeup.wait()
+            self._wakeup.clear()
+            while self._queue:
+                batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
+                await self._write(batch)
+
+    async def _write(self, batch) -> None:
+        jobs = [job for job, _, _ in batch]
+        try:
+            events = await database_sync_to_async(_store)(jobs)
+        except (OperationalError, InterfaceError) as exc:
+            logger.warning("database unavailable: %s", exc.__class__.__name__)
+            _answer(batch, exception=StorageDown())
+            return
+        except Exception as exc:  # a bug: every job of the batch hears of it, the writer goes on
+            logger.exception("message batch failed")
+            _answer(batch, exception=exc)
+            return
+        metrics.WRITE_BATCH.observe(len(jobs))
+        _answer(batch)
+        # Events of batch n go out before those of batch n+1, while n+1 is written.
+        previous, self._sending = self._sending, None
+        self._sending = asyncio.ensure_future(_send_after(previous, events))
+
+
+def _store(jobs) -> list:
+    with realtime.deferred() as events:
+        services.visitor_messages_post(jobs=jobs)
+    return events
+
+
+def _answer(batch, exception: Exception | None = None) -> None:
+    for job, future, _ in batch:
+        if future.done():  # the socket went away; its message is stored all the same
+            continue
+        if exception is not None:
+            future.set_exception(exception)
+        else:
+            future.set_result(job.result)
+
+
+async def _send_after(previous: asyncio.Task | None, events: list) -> None:
+    if previous is not None:
+        await previous
+    await realtime.dispatch(events)
+
+
+_batchers: dict[asyncio.AbstractEventLoop, MessageBatcher] = {}
+
+
+def batcher() -> MessageBatcher:
+    """This event loop's writer (tests run several loops in one process)."""
+    loop = asyncio.get_running_loop()
+    found = _batchers.get(loop)
+    if found is None:
+        for old in [other for other in _batchers if other.is_closed()]:
+            del _batchers[old]
+        found = _batchers[loop] = MessageBatcher(settings.CHATELLY_WRITE_MAX_WAIT)
+    return found

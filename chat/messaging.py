@@ -1,0 +1,197 @@
+"""What every message write shares: input checks, the next message of a chat,
+and its after-commit effects. Used by `chat.services` (one message) and
+`chat.visitor_messages` (many visitor messages in one transaction)."""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection, transaction
+from django.db.models import Q
+
+from analytics.models import EventType
+from analytics.services import event_record
+from chatelly import metrics
+
+from . import realtime
+from .errors import ChatError, invalid, not_found
+from .models import Attachment, Chat, Message, MessageType, SenderType
+from .serializers import message_to_dict
+
+MAX_CLIENT_ID = 64
+
+
+@dataclass
+class Posted:
+    message: Message
+    created: bool
+
+
+# --- validation --------------------------------------------------------------
+
+
+def check_content(content, *, has_attachment: bool) -> str:
+    if not isinstance(content, str):
+        raise invalid("content must be a string.", "content")
+    if len(content) > settings.CHATELLY_MAX_MESSAGE_CHARS:
+        raise ChatError(
+            "too_long",
+            f"content is longer than {settings.CHATELLY_MAX_MESSAGE_CHARS} characters.",
+            field="content",
+        )
+    if not content.strip() and not has_attachment:
+        raise invalid("content may not be empty.", "content")
+    return content
+
+
+def check_client_id(client_id, *, required: bool) -> str | None:
+    if client_id is None and not required:
+        return None
+    if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
+        raise invalid(f"client_id must be a string of 1-{MAX_CLIENT_ID} characters.", "client_id")
+    return client_id
+
+
+def check_attachment_id(attachment_id):
+    if attachment_id is None:
+        return None
+    if isinstance(attachment_id, bool) or not isinstance(attachment_id, int) or attachment_id < 1:
+        raise invalid("attachment_id must be a positive integer.", "attachment_id")
+    return attachment_id
+
+
+def attachment_usable(
+    attachment: Attachment | None, *, website_id: int, uploader_type: str, uploader_id: str
+):
+    """The attachment when this sender uploaded it for this website (an agent's may have no
+    website yet); not_found otherwise."""
+    if (
+        attachment is None
+        or attachment.uploader_type != uploader_type
+        or attachment.uploader_id != uploader_id
+        or not (
+            attachment.website_id == website_id
+            or (uploader_type == "agent" and attachment.website_id is None)
+        )
+    ):
+        raise not_found("No such attachment.", "attachment_id")
+    return attachment
+
+
+def find_attachment(*, attachment_id, website_id: int, uploader_type: str, uploader_id: str):
+    if attachment_id is None:
+        return None
+    of_website = Q(website_id=website_id)
+    if uploader_type == "agent":
+        of_website |= Q(website__isnull=True)
+    attachment = Attachment.objects.filter(of_website, id=attachment_id).first()
+    return attachment_usable(
+        attachment, website_id=website_id, uploader_type=uploader_type, uploader_id=uploader_id
+    )
+
+
+def _message_type(attachment: Attachment | None) -> str:
+    if attachment is None:
+        return MessageType.TEXT
+    return MessageType.IMAGE if attachment.content_type.startswith("image/") else MessageType.FILE
+
+
+# --- the next message of a chat ------------------------------------------------
+
+
+def next_message(
+    chat: Chat, *, sender_type: str, sender_id: str, content: str, client_id=None, attachment=None
+) -> Message:
+    """The chat's next message, not saved yet; the caller holds the chat's row lock."""
+    chat.last_seq += 1
+    chat.message_count += 1
+    return Message(
+        chat=chat,
+        website_id=chat.website_id,
+        seq=chat.last_seq,
+        content=content,
+        type=_message_type(attachment),
+        sender_type=sender_type,
+        sender_id=sender_id,
+        is_from_bot=sender_type == SenderType.BOT,
+        client_id=client_id,
+        attachment=attachment,
+    )
+
+
+CHAT_FIELDS = [
+    "last_seq",
+    "message_count",
+    "last_message",
+    "last_message_at",
+    "first_visitor_message_at",
+    "first_response_at",
+]
+
+
+def chat_took(chat: Chat, message: Message) -> None:
+    """Update the chat's summary for a message just inserted."""
+    chat.last_message = message
+    chat.last_message_at = message.created_at
+    if message.sender_type == SenderType.VISITOR and chat.first_visitor_message_at is None:
+        chat.first_visitor_message_at = message.created_at
+    if message.sender_type == SenderType.AGENT and chat.first_response_at is None:
+        chat.first_response_at = message.created_at
+
+
+def chats_save_summaries(chats: list[Chat]) -> None:
+    """Save CHAT_FIELDS of many chats. On PostgreSQL one UPDATE ... FROM (VALUES ...):
+    `bulk_update` builds a CASE expression per field and chat, which cost more than
+    the rest of a batch."""
+    if connection.vendor != "postgresql":
+        Chat.objects.bulk_update(chats, CHAT_FIELDS)
+        return
+    row = "(%s::bigint, %s::integer, %s::integer, %s::bigint, %s::timestamptz, %s::timestamptz, %s::timestamptz)"
+    params = []
+    for chat in chats:
+        params += [
+            chat.pk,
+            chat.last_seq,
+            chat.message_count,
+            chat.last_message_id,
+            chat.last_message_at,
+            chat.first_visitor_message_at,
+            chat.first_response_at,
+        ]
+    # Only the model's table name and placeholders are formatted in; values are parameters.
+    sql = (
+        f"UPDATE {Chat._meta.db_table} AS c SET last_seq = v.last_seq, message_count = v.message_count, "  # noqa: S608
+        "last_message_id = v.last_message_id, last_message_at = v.last_message_at, "
+        "first_visitor_message_at = v.first_visitor_message_at, first_response_at = v.first_response_at "
+        f"FROM (VALUES {', '.join([row] * len(chats))}) AS v(id, last_seq, message_count, last_message_id, "
+        "last_message_at, first_visitor_message_at, first_response_at) WHERE c.id = v.id"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def message_stored(chat: Chat, message: Message, *, exclude: str | None = None) -> None:
+    """After-commit effects of a stored message: metric, analytics event, live frames."""
+    transaction.on_commit(metrics.MESSAGES.labels(sender_type=message.sender_type).inc)
+    event_record(
+        website_id=chat.website_id,
+        event_type=EventType.MESSAGE_SENT,
+        visitor_id=chat.visitor_id,
+        session_id=chat.session_id,
+        data={"sender_type": message.sender_type, "chat_id": chat.id, "seq": message.seq},
+    )
+    realtime.message_on_commit(
+        website_id=chat.website_id,
+        visitor_id=chat.visitor_id,
+        message=message_to_dict(message),
+        exclude=exclude,
+    )
+
+
+def append(chat: Chat, *, exclude: str | None = None, **fields) -> Message:
+    """Insert one message and announce it (the chat is locked by the caller)."""
+    message = next_message(chat, **fields)
+    message.save()
+    chat_took(chat, message)
+    chat.save(update_fields=CHAT_FIELDS)
+    message_stored(chat, message, exclude=exclude)
+    return message

@@ -1,0 +1,282 @@
+"""Visitors' messages, many in one transaction (the socket's batched writer,
+`chat.batching`, hands over whatever queued while the last batch ran).
+
+Per batch, whatever its size: one lock of the visitors' active chats (in id
+order, so two processes never deadlock), one look-up of earlier messages with
+the same client_id, one insert of the new chats, one of the messages, one
+update of the chats. Each chat's `seq` still comes from its locked row, so it
+stays gap-free, and nothing is acknowledged before the commit. A job's own
+problem (a bad field, a foreign attachment) fails that job only.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+
+from django.db import IntegrityError, transaction
+from django.db.models import Max
+
+from analytics.models import EventType
+from analytics.services import event_record
+
+from . import presence, realtime
+from .errors import ChatError
+from .messaging import (
+    Posted,
+    attachment_usable,
+    chat_took,
+    chats_save_summaries,
+    check_attachment_id,
+    check_client_id,
+    check_content,
+    message_stored,
+    next_message,
+)
+from .models import Attachment, Chat, ChatStatus, Message, SenderType, Visitor
+from .serializers import chat_to_dict
+
+logger = logging.getLogger("chatelly.chat")
+
+CONFLICT_RETRIES = 3
+
+
+@dataclass
+class MessageJob:
+    """One visitor message frame, checked and waiting for its batch."""
+
+    site: dict
+    visitor: Visitor
+    content: str
+    client_id: str
+    attachment_id: int | None = None
+    exclude: str | None = None  # the sending socket: it gets an ack instead
+    attachment: Attachment | None = field(default=None, repr=False)
+    result: Posted | ChatError | None = field(default=None, repr=False)
+
+
+def message_job(*, site: dict, visitor: Visitor, content, client_id, attachment_id=None, exclude=None):
+    """A checked job, or ChatError for a bad field (nothing is stored)."""
+    client_id = check_client_id(client_id, required=True)
+    attachment_id = check_attachment_id(attachment_id)
+    content = check_content(content, has_attachment=attachment_id is not None)
+    return MessageJob(site, visitor, content, client_id, attachment_id, exclude)
+
+
+def visitor_message_post(
+    *, site: dict, visitor: Visitor, content, client_id, attachment_id=None, exclude: str | None = None
+) -> Posted:
+    """One visitor message (raises ChatError); the same path as a batch of one."""
+    job = message_job(
+        site=site,
+        visitor=visitor,
+        content=content,
+        client_id=client_id,
+        attachment_id=attachment_id,
+        exclude=exclude,
+    )
+    visitor_messages_post(jobs=[job])
+    if isinstance(job.result, ChatError):
+        raise job.result
+    return job.result
+
+
+def visitor_messages_post(*, jobs: list[MessageJob]) -> None:
+    """Store the jobs' messages in one transaction; each job's `result` is set to a
+    Posted or a ChatError. Retried when another process opened one of the chats at
+    the same moment (the one-active-chat index refused our insert)."""
+    for attempt in range(CONFLICT_RETRIES + 1):
+        for job in jobs:
+            job.result = None
+        try:
+            with transaction.atomic():
+                _post_all(jobs)
+            return
+        except IntegrityError:
+            if attempt == CONFLICT_RETRIES:
+                raise
+            logger.info("chat opened concurrently; retrying the batch")
+
+
+# --- one batch -------------------------------------------------------------------
+
+
+def _post_all(jobs: list[MessageJob]) -> None:
+    _check_email(jobs)
+    _check_attachments(jobs)
+    pending = [job for job in jobs if job.result is None]
+    if not pending:
+        return
+    visitor_pks = sorted({job.visitor.pk for job in pending})
+    active = {
+        chat.visitor_record_id: chat
+        for chat in Chat.objects.select_for_update()
+        .filter(visitor_record_id__in=visitor_pks, status=ChatStatus.ACTIVE)
+        .order_by("id")
+    }
+    last_closed = _last_closed_chats([pk for pk in visitor_pks if pk not in active])
+    earlier = _earlier_messages(
+        chat_ids=[chat.id for chat in active.values()] + list(last_closed.values()),
+        client_ids={job.client_id for job in pending},
+    )
+
+    started: dict[int, Chat] = {}
+    first_of: dict[tuple[int, str], MessageJob] = {}  # the job that stores a client_id
+    repeats: list[tuple[MessageJob, MessageJob]] = []
+    for job in pending:
+        pk, key = job.visitor.pk, (job.visitor.pk, job.client_id)
+        chat = active.get(pk) or started.get(pk)
+        chat_id = chat.id if chat is not None else last_closed.get(pk)
+        if key in first_of:
+            repeats.append((job, first_of[key]))
+        elif (chat_id, job.client_id) in earlier:
+            job.result = Posted(earlier[(chat_id, job.client_id)], created=False)
+        else:
+            first_of[key] = job
+            if chat is None:
+                started[pk] = Chat(
+                    website_id=job.site["id"],
+                    visitor_record=job.visitor,
+                    visitor_id=job.visitor.visitor_id,
+                    session_id=job.visitor.session_id,
+                )
+    if started:
+        Chat.objects.bulk_create(started.values())
+    _store(list(first_of.values()), active | started, started)
+    for job, first in repeats:
+        job.result = Posted(first.result.message, created=False)
+
+
+def _check_email(jobs: list[MessageJob]) -> None:
+    """`require_email`: the visitor object may be older than its identify frame."""
+    missing = [
+        job
+        for job in jobs
+        if job.site["settings"].get("require_email") and not job.visitor.email and job.result is None
+    ]
+    if not missing:
+        return
+    emails = dict(
+        Visitor.objects.filter(pk__in={job.visitor.pk for job in missing}).values_list("pk", "email")
+    )
+    for job in missing:
+        job.visitor.email = emails.get(job.visitor.pk) or ""
+        if not job.visitor.email:
+            job.result = ChatError(
+                "email_required", "Give an email address (identify) before the first message."
+            )
+
+
+def _check_attachments(jobs: list[MessageJob]) -> None:
+    wanted = {job.attachment_id for job in jobs if job.attachment_id is not None}
+    if not wanted:
+        return
+    found = Attachment.objects.in_bulk(wanted)
+    for job in jobs:
+        if job.attachment_id is None or job.result is not None:
+            continue
+        try:
+            job.attachment = attachment_usable(
+                found.get(job.attachment_id),
+                website_id=job.site["id"],
+                uploader_type="visitor",
+                uploader_id=job.visitor.visitor_id,
+            )
+        except ChatError as exc:
+            job.result = exc
+
+
+def _last_closed_chats(visitor_pks: list[int]) -> dict[int, int]:
+    """{visitor pk: id of its last closed chat}: a retry may arrive just after a close."""
+    if not visitor_pks:
+        return {}
+    rows = (
+        Chat.objects.filter(visitor_record_id__in=visitor_pks, status=ChatStatus.CLOSED)
+        .values("visitor_record_id")
+        .annotate(last=Max("id"))
+    )
+    return {row["visitor_record_id"]: row["last"] for row in rows}
+
+
+def _earlier_messages(*, chat_ids: list[int], client_ids: set[str]) -> dict[tuple[int, str], Message]:
+    if not chat_ids:
+        return {}
+    messages = Message.objects.select_related("attachment").filter(
+        chat_id__in=chat_ids, client_id__in=client_ids
+    )
+    return {(m.chat_id, m.client_id): m for m in messages}
+
+
+def _store(jobs: list[MessageJob], chats: dict[int, Chat], started: dict[int, Chat]) -> None:
+    """Insert the jobs' messages (and the bot's replies) and update their chats."""
+    agents_online: dict[int, bool] = {}
+    rows: list[tuple[Chat, Message, str | None]] = []
+    for job in jobs:
+        chat = chats[job.visitor.pk]
+        first = job.visitor.pk in started and chat.last_seq == 0
+        message = next_message(
+            chat,
+            sender_type=SenderType.VISITOR,
+            sender_id=job.visitor.visitor_id,
+            content=job.content,
+            client_id=job.client_id,
+            attachment=job.attachment,
+        )
+        rows.append((chat, message, job.exclude))
+        for reply in _bot_replies(
+            chat, site=job.site, content=job.content, first=first, online=agents_online
+        ):
+            bot = next_message(chat, sender_type=SenderType.BOT, sender_id="bot", content=reply)
+            rows.append((chat, bot, None))
+        job.result = Posted(message, created=True)
+    if not rows:
+        return
+    Message.objects.bulk_create([message for _, message, _ in rows])
+    touched = {}
+    for chat, message, _ in rows:
+        chat_took(chat, message)
+        touched[chat.id] = chat
+    chats_save_summaries(list(touched.values()))
+
+    for chat, message, exclude in rows:
+        if chat.visitor_record_id in started and message.seq == 1:
+            realtime.chat_started_on_commit(website_id=chat.website_id, chat=chat_to_dict(chat))
+            event_record(
+                website_id=chat.website_id,
+                event_type=EventType.CHAT_STARTED,
+                visitor_id=chat.visitor_id,
+                session_id=chat.session_id,
+                data={"chat_id": chat.id},
+            )
+        message_stored(chat, message, exclude=exclude)
+
+
+# --- the bot -------------------------------------------------------------------------
+
+
+def _word_in(text: str, keyword: str) -> bool:
+    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
+
+
+def _agents_online(website_id: int, known: dict[int, bool]) -> bool:
+    if website_id not in known:
+        try:
+            known[website_id] = presence.agents_online(website_id)
+        except Exception:  # presence is down: do not claim everyone is away
+            logger.warning("presence lookup failed", exc_info=True)
+            known[website_id] = True
+    return known[website_id]
+
+
+def _bot_replies(chat: Chat, *, site: dict, content: str, first: bool, online: dict) -> list[str]:
+    site_settings = site["settings"]
+    replies = []
+    if first:
+        if site_settings.get("greeting"):
+            replies.append(site_settings["greeting"])
+        if site_settings.get("away_message") and not _agents_online(site["id"], online):
+            replies.append(site_settings["away_message"])
+    if chat.first_response_at is None:
+        for rule in site_settings.get("auto_replies", []):
+            if any(_word_in(content, keyword) for keyword in rule["keywords"]):
+                replies.append(rule["reply"])
+    return replies
