@@ -5,7 +5,7 @@ and its after-commit effects. Used by `chat.services` (one message) and
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
 from django.db.models import Q
 
 from analytics.models import EventType
@@ -136,37 +136,6 @@ def chat_took(chat: Chat, message: Message) -> None:
         chat.first_visitor_message_at = message.created_at
     if message.sender_type == SenderType.AGENT and chat.first_response_at is None:
         chat.first_response_at = message.created_at
-
-
-def chats_save_summaries(chats: list[Chat]) -> None:
-    """Save CHAT_FIELDS of many chats. On PostgreSQL one UPDATE ... FROM (VALUES ...):
-    `bulk_update` builds a CASE expression per field and chat, which cost more than
-    the rest of a batch."""
-    if connection.vendor != "postgresql":
-        Chat.objects.bulk_update(chats, CHAT_FIELDS)
-        return
-    row = "(%s::bigint, %s::integer, %s::integer, %s::bigint, %s::timestamptz, %s::timestamptz, %s::timestamptz)"
-    params = []
-    for chat in chats:
-        params += [
-            chat.pk,
-            chat.last_seq,
-            chat.message_count,
-            chat.last_message_id,
-            chat.last_message_at,
-            chat.first_visitor_message_at,
-            chat.first_response_at,
-        ]
-    # Only the model's table name and placeholders are formatted in; values are parameters.
-    sql = (
-        f"UPDATE {Chat._meta.db_table} AS c SET last_seq = v.last_seq, message_count = v.message_count, "  # noqa: S608
-        "last_message_id = v.last_message_id, last_message_at = v.last_message_at, "
-        "first_visitor_message_at = v.first_visitor_message_at, first_response_at = v.first_response_at "
-        f"FROM (VALUES {', '.join([row] * len(chats))}) AS v(id, last_seq, message_count, last_message_id, "
-        "last_message_at, first_visitor_message_at, first_response_at) WHERE c.id = v.id"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
 
 
 def message_stored(chat: Chat, message: Message, *, exclude: str | None = None) -> None:

@@ -9,6 +9,7 @@ import re
 import time
 from collections import deque
 
+from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
@@ -73,6 +74,16 @@ class ChatSocket(AsyncWebsocketConsumer):
     closed = False
     opened_at: float | None = None
     log_fields: dict
+
+    async def dispatch(self, message):
+        """As Channels' own, without its `aclose_old_connections()` per event: that is a
+        hop to the database thread for every frame and every group event, queueing
+        behind the writes. Every database call here goes through
+        `database_sync_to_async`, which closes stale connections itself."""
+        handler = getattr(self, get_handler_name(message), None)
+        if handler is None:
+            raise ValueError(f"No handler for message type {message['type']}")
+        await handler(message)
 
     # --- lifecycle: metrics and one log line per connect, disconnect and error -----
 

@@ -19,13 +19,12 @@ from django.db.models import Max
 from analytics.models import EventType
 from analytics.services import event_record
 
-from . import presence, realtime
+from . import batch_sql, presence, realtime
 from .errors import ChatError
 from .messaging import (
     Posted,
     attachment_usable,
     chat_took,
-    chats_save_summaries,
     check_attachment_id,
     check_client_id,
     check_content,
@@ -107,12 +106,7 @@ def _post_all(jobs: list[MessageJob]) -> None:
     if not pending:
         return
     visitor_pks = sorted({job.visitor.pk for job in pending})
-    active = {
-        chat.visitor_record_id: chat
-        for chat in Chat.objects.select_for_update()
-        .filter(visitor_record_id__in=visitor_pks, status=ChatStatus.ACTIVE)
-        .order_by("id")
-    }
+    active = {chat.visitor_record_id: chat for chat in batch_sql.lock_active_chats(visitor_pks)}
     last_closed = _last_closed_chats([pk for pk in visitor_pks if pk not in active])
     earlier = _earlier_messages(
         chat_ids=[chat.id for chat in active.values()] + list(last_closed.values()),
@@ -200,9 +194,7 @@ def _last_closed_chats(visitor_pks: list[int]) -> dict[int, int]:
 def _earlier_messages(*, chat_ids: list[int], client_ids: set[str]) -> dict[tuple[int, str], Message]:
     if not chat_ids:
         return {}
-    messages = Message.objects.select_related("attachment").filter(
-        chat_id__in=chat_ids, client_id__in=client_ids
-    )
+    messages = batch_sql.messages_with_client_ids(chat_ids, sorted(client_ids))
     return {(m.chat_id, m.client_id): m for m in messages}
 
 
@@ -230,12 +222,12 @@ def _store(jobs: list[MessageJob], chats: dict[int, Chat], started: dict[int, Ch
         job.result = Posted(message, created=True)
     if not rows:
         return
-    Message.objects.bulk_create([message for _, message, _ in rows])
+    batch_sql.insert_messages([message for _, message, _ in rows])
     touched = {}
     for chat, message, _ in rows:
         chat_took(chat, message)
         touched[chat.id] = chat
-    chats_save_summaries(list(touched.values()))
+    batch_sql.save_chat_summaries(list(touched.values()))
 
     for chat, message, exclude in rows:
         if chat.visitor_record_id in started and message.seq == 1:
