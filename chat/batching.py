@@ -86,8 +86,10 @@ class MessageBatcher:
 
 
 def _store(jobs) -> list:
+    started = time.perf_counter()
     with realtime.deferred() as events:
         services.visitor_messages_post(jobs=jobs)
+    metrics.WRITE_BATCH_SECONDS.observe(time.perf_counter() - started)
     return events
 
 

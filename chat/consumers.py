@@ -13,6 +13,7 @@ from websites.selectors import website_ids_for_user
 
 from . import presence, realtime, selectors, services
 from .errors import invalid, not_found
+from .heartbeat import heartbeat
 from .serializers import message_to_dict
 from .sockets import ChatSocket, FloodGate, Unavailable
 from .tickets import ticket_redeem
@@ -94,7 +95,7 @@ class AgentSocket(ChatSocket):
                 "websites": self.website_ids,
             }
         )
-        self.start_heartbeat(self._beat, presence.HEARTBEAT_SECONDS)
+        heartbeat().add(self)
         self.log_connected()
 
     async def _register(self) -> None:
@@ -108,14 +109,22 @@ class AgentSocket(ChatSocket):
             return
         await realtime.agents_presence_changed(website_ids=newly_online)
 
-    async def _beat(self) -> None:
-        await sync_to_async(presence.agent_renew, thread_sensitive=False)(
-            website_ids=self.website_ids, connection_id=self.channel_name
-        )
+    # --- the process's heartbeat (chat.heartbeat) ----------------------------------
+
+    def presence_entries(self) -> list[tuple[str, str]]:
+        if not self.registered or self.closed:
+            return []
+        return presence.agent_entries(website_ids=self.website_ids, connection_id=self.channel_name)
+
+    def heartbeat_website(self) -> int | None:
+        return None
+
+    async def heartbeat(self, agents_online: dict[int, bool]) -> None:
+        return None
 
     async def disconnect(self, code):
         self.closed = True
-        self.stop_heartbeat()
+        heartbeat().discard(self)
         await self.leave_groups()
         if not self.registered:
             return

@@ -20,6 +20,7 @@ from django.core.cache import cache
 
 TTL_SECONDS = 60
 HEARTBEAT_SECONDS = 20
+RENEW_CHUNK = 2000  # entries per pipeline: one heartbeat renews every socket of a process
 
 IP_LIMIT = -1
 WEBSITE_FULL = -2
@@ -91,14 +92,21 @@ class _RedisStore:
         return self._run(_LEAVE, [key], [now, member])
 
     def renew(self, entries: list[tuple[str, str]], expires: float) -> None:
-        pipe = self._client().pipeline(transaction=False)
-        for key, member in entries:
-            pipe.zadd(key, {member: expires})
-            pipe.expire(key, TTL_SECONDS * 2)
-        pipe.execute()
+        for start in range(0, len(entries), RENEW_CHUNK):
+            pipe = self._client().pipeline(transaction=False)
+            for key, member in entries[start : start + RENEW_CHUNK]:
+                pipe.zadd(key, {member: expires})
+                pipe.expire(key, TTL_SECONDS * 2)
+            pipe.execute()
 
     def count(self, key: str, now: float) -> int:
         return int(self._client().zcount(key, f"({now}", "+inf"))
+
+    def counts(self, keys: list[str], now: float) -> list[int]:
+        pipe = self._client().pipeline(transaction=False)
+        for key in keys:
+            pipe.zcount(key, f"({now}", "+inf")
+        return [int(n) for n in pipe.execute()]
 
     def contains(self, key: str, member: str, now: float) -> bool:
         score = self._client().zscore(key, member)
@@ -160,6 +168,9 @@ class _MemoryStore:
         with self._lock:
             return len(self._live(key, now))
 
+    def counts(self, keys: list[str], now: float) -> list[int]:
+        return [self.count(key, now) for key in keys]
+
     def contains(self, key: str, member: str, now: float) -> bool:
         with self._lock:
             return member in self._live(key, now)
@@ -209,9 +220,18 @@ def visitor_leave(*, ip: str, website_id: int, visitor_id: str, connection_id: s
     )
 
 
-def visitor_renew(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> None:
+def visitor_entries(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> list:
+    """What a visitor socket's heartbeat renews (see `renew`)."""
     ip_key, visitors_key, tabs_key = _visitor_keys(ip, website_id, visitor_id)
-    entries = [(ip_key, connection_id), (visitors_key, visitor_id), (tabs_key, connection_id)]
+    return [(ip_key, connection_id), (visitors_key, visitor_id), (tabs_key, connection_id)]
+
+
+def visitor_renew(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> None:
+    renew(visitor_entries(ip=ip, website_id=website_id, visitor_id=visitor_id, connection_id=connection_id))
+
+
+def renew(entries: list[tuple[str, str]]) -> None:
+    """Push the expiry of these (set, member) entries, for any number of sockets at once."""
     _store().renew(entries, time.time() + TTL_SECONDS)
 
 
@@ -236,9 +256,12 @@ def agent_connected(*, website_ids: list[int], connection_id: str) -> list[int]:
     ]
 
 
+def agent_entries(*, website_ids: list[int], connection_id: str) -> list:
+    return [(_key("agents", website_id), connection_id) for website_id in website_ids]
+
+
 def agent_renew(*, website_ids: list[int], connection_id: str) -> None:
-    entries = [(_key("agents", website_id), connection_id) for website_id in website_ids]
-    _store().renew(entries, time.time() + TTL_SECONDS)
+    renew(agent_entries(website_ids=website_ids, connection_id=connection_id))
 
 
 def agent_disconnected(*, website_ids: list[int], connection_id: str) -> list[int]:
@@ -253,3 +276,9 @@ def agent_disconnected(*, website_ids: list[int], connection_id: str) -> list[in
 
 def agents_online(website_id: int) -> bool:
     return _store().count(_key("agents", website_id), time.time()) > 0
+
+
+def agents_online_many(website_ids: list[int]) -> dict[int, bool]:
+    """{website id: any agent online}, in one round trip."""
+    counts = _store().counts([_key("agents", w) for w in website_ids], time.time())
+    return {w: n > 0 for w, n in zip(website_ids, counts, strict=True)}

@@ -12,6 +12,7 @@ event loop after answering the sender, without holding the database thread.
 
 import contextvars
 import logging
+import time
 from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
@@ -35,7 +36,7 @@ FORWARD_MANY = "chat.forward_many"  # {"items": [[frame, exclude], ...]}: severa
 SOCKET_CLOSE = "socket.close"  # {"code"}
 WIDGET_OFF = "widget.off"
 MEMBERSHIP_REMOVED = "membership.removed"  # {"website_id"}
-AGENTS_PRESENCE = "presence.agents"  # re-check agents_online
+AGENTS_PRESENCE = "presence.agents"  # {"at"}: re-check agents_online with a read made after `at`
 
 _deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
     "chatelly_deferred_events", default=None
@@ -213,7 +214,7 @@ async def visitor_presence(*, website_id: int, chat_id: int, visitor_id: str, on
 
 async def agents_presence_changed(*, website_ids: list[int]) -> None:
     for website_id in website_ids:
-        await send(visitors_group(website_id), {"type": AGENTS_PRESENCE})
+        await send(visitors_group(website_id), {"type": AGENTS_PRESENCE, "at": time.time()})
 
 
 # --- access changes (after commit) ----------------------------------------------

@@ -226,7 +226,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         except (OperationalError, InterfaceError) as exc:
             raise Unavailable() from exc
 
-    # --- groups and heartbeat --------------------------------------------------------
+    # --- groups --------------------------------------------------------
 
     async def join_groups(self, groups: list[str]) -> None:
         self.groups_joined = []
@@ -243,22 +243,6 @@ class ChatSocket(AsyncWebsocketConsumer):
                 await self.channel_layer.group_discard(group, self.channel_name)
             except Exception:
                 logger.warning("group_discard %s failed", group, exc_info=True)
-
-    def start_heartbeat(self, beat, seconds: float) -> None:
-        async def loop():
-            while True:
-                await asyncio.sleep(seconds)
-                try:
-                    await beat()
-                except Exception:
-                    logger.warning("heartbeat failed", exc_info=True)
-
-        self._heartbeat = asyncio.ensure_future(loop())
-
-    def stop_heartbeat(self) -> None:
-        task = getattr(self, "_heartbeat", None)
-        if task is not None:
-            task.cancel()
 
     # --- channel layer events ----------------------------------------------------------
 

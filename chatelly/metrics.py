@@ -29,6 +29,11 @@ WRITE_BATCH = Histogram(
     "Visitor messages stored per batch (one transaction) by a socket process.",
     buckets=(1, 2, 5, 10, 25, 50, 100, 250, 500),
 )
+WRITE_BATCH_SECONDS = Histogram(
+    "chatelly_write_batch_seconds",
+    "Time to store one batch of visitor messages (the transaction, on the database thread).",
+    buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
+)
 CHANNEL_LAYER_ERRORS = Counter("chatelly_channel_layer_errors_total", "Channel layer sends that failed.")
 RATE_LIMITED = Counter(
     "chatelly_rate_limited_total", "Requests and frames refused by a rate limit.", ["scope"]

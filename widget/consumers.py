@@ -10,6 +10,7 @@ from django.conf import settings
 
 from chat import batching, presence, realtime, selectors, services
 from chat.errors import ChatError
+from chat.heartbeat import heartbeat
 from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
 from chat.sockets import ChatSocket, FloodGate, Unavailable
@@ -114,7 +115,7 @@ class VisitorSocket(ChatSocket):
                 await realtime.visitor_presence(
                     website_id=self.site["id"], chat_id=chat.id, visitor_id=self.visitor_id, online=True
                 )
-        self.start_heartbeat(self._beat, presence.HEARTBEAT_SECONDS)
+        heartbeat().add(self)
         self.log_connected()
 
     async def _join_presence(self) -> int:
@@ -132,26 +133,39 @@ class VisitorSocket(ChatSocket):
         self.joined_presence = tabs > 0
         return tabs
 
-    async def _agents_online(self) -> bool:
+    async def _agents_online(self, not_before: float = 0.0) -> bool:
         try:
-            return await sync_to_async(presence.agents_online, thread_sensitive=False)(self.site["id"])
+            return await heartbeat().agents_online(self.site["id"], not_before=not_before)
         except Exception:
             logger.warning("presence lookup failed", exc_info=True)
             return getattr(self, "agents_online", False)
 
-    async def _beat(self) -> None:
-        if self.joined_presence:
-            await sync_to_async(presence.visitor_renew, thread_sensitive=False)(
-                ip=self.ip,
-                website_id=self.site["id"],
-                visitor_id=self.visitor_id,
-                connection_id=self.channel_name,
-            )
-        await self.presence_agents({})
+    # --- the process's heartbeat (chat.heartbeat) ----------------------------------
+
+    def presence_entries(self) -> list[tuple[str, str]]:
+        if not self.joined_presence or self.closed:
+            return []
+        return presence.visitor_entries(
+            ip=self.ip,
+            website_id=self.site["id"],
+            visitor_id=self.visitor_id,
+            connection_id=self.channel_name,
+        )
+
+    def heartbeat_website(self) -> int | None:
+        return self.site["id"]
+
+    async def heartbeat(self, agents_online: dict[int, bool]) -> None:
+        await self._show_agents_online(agents_online.get(self.site["id"], self.agents_online))
+
+    async def _show_agents_online(self, online: bool) -> None:
+        if online != self.agents_online:
+            self.agents_online = online
+            await self.send_frame({"type": "agents_online", "online": online})
 
     async def disconnect(self, code):
         self.closed = True
-        self.stop_heartbeat()
+        heartbeat().discard(self)
         await self.leave_groups()
         if not self.joined_presence:
             return
@@ -276,7 +290,4 @@ class VisitorSocket(ChatSocket):
         await self.close_with(realtime.CLOSE_FORBIDDEN)
 
     async def presence_agents(self, event: dict) -> None:
-        online = await self._agents_online()
-        if online != self.agents_online:
-            self.agents_online = online
-            await self.send_frame({"type": "agents_online", "online": online})
+        await self._show_agents_online(await self._agents_online(not_before=event.get("at", 0.0)))

@@ -4,6 +4,7 @@ import asyncio
 import http.client
 import json
 import random
+import resource
 import statistics
 import threading
 import time
@@ -36,8 +37,85 @@ def rss_kb(pids: list[int]) -> int:
     return total
 
 
+def raise_fd_limit() -> int:
+    """Lift this process's open-file limit to the hard one (server processes started later inherit it)."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft != hard:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+        except (ValueError, OSError):
+            return soft
+    return hard
+
+
 async def _open(url: str, origin: str | None):
     return await connect(url, origin=origin, compression=None, open_timeout=20, max_size=2**22, proxy=None)
+
+
+async def _send_paced(sockets: list, *, rate: float, duration: float, sent_at: dict, errors: dict) -> float:
+    """Every socket sends message frames, `rate` a second in all, for `duration` s; the seconds it took."""
+    interval = len(sockets) / rate
+    started = time.monotonic()
+
+    async def send_loop(ws):
+        await asyncio.sleep(random.random() * interval)  # noqa: S311 (spread, not security)
+        deadline = started + duration
+        next_at = time.monotonic()
+        while time.monotonic() < deadline:
+            client_id = uuid.uuid4().hex
+            sent_at[client_id] = time.monotonic()
+            try:
+                await ws.send(
+                    json.dumps({"type": "message", "content": f"load {client_id}", "client_id": client_id})
+                )
+            except Exception:
+                errors["send_failed"] = errors.get("send_failed", 0) + 1
+                return
+            next_at += interval
+            await asyncio.sleep(max(0.0, min(next_at, deadline) - time.monotonic()))
+
+    await asyncio.gather(*(send_loop(ws) for ws in sockets))
+    return time.monotonic() - started
+
+
+async def _settle(done, seconds: float = 10) -> None:
+    """Wait until done() (everything acked and delivered) or `seconds` have passed."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until and not done():
+        await asyncio.sleep(0.2)
+
+
+async def _drive(people, agent_sockets, readers, rate, duration, sent_at, errors, acked, delivered) -> float:
+    """Send at `rate` for `duration`, wait up to 10 s until every message is acked and delivered(),
+    close every socket; the seconds of sending."""
+    sending_time = await _send_paced(
+        [v.ws for v in people], rate=rate, duration=duration, sent_at=sent_at, errors=errors
+    )
+    await _settle(lambda: len(acked) >= len(sent_at) - sum(errors.values()) and delivered())
+    for ws in [*(v.ws for v in people), *agent_sockets]:
+        await ws.close()
+    for task in readers:
+        task.cancel()
+    return sending_time
+
+
+def _summary(
+    people, open_failures, agents, rate, sending_time, sent_at, acked, errors, ack_latency, delivery_latency
+):
+    """What the messages and relay modes both report."""
+    return {
+        "visitors": len(people),
+        "visitor_connect_failures": open_failures,
+        "agents": agents,
+        "target_rate": rate,
+        "duration_s": round(sending_time, 2),
+        "sent": len(sent_at),
+        "acked": len(acked),
+        "achieved_rate": round(len(acked) / sending_time, 1) if sending_time else 0,
+        "errors": errors,
+        "ack_latency_ms": percentiles(ack_latency),
+        "visitor_to_agent_latency_ms": percentiles(delivery_latency),
+    }
 
 
 class Visitor:
@@ -49,9 +127,9 @@ class Visitor:
 
 
 async def open_visitors(
-    ws_bases: list[str], site: dict, origin: str, count: int, *, concurrency: int = 100
+    ws_bases: list[str], site: dict, origin: str | None, count: int, *, concurrency: int = 100, path: str = ""
 ) -> tuple:
-    """Open `count` visitor sockets; (visitors, failures, seconds)."""
+    """Open `count` visitor sockets (the widget's, or at `path`); (visitors, failures, seconds)."""
     gate = asyncio.Semaphore(concurrency)
     visitors, failures = [], 0
     started = time.monotonic()
@@ -62,11 +140,12 @@ async def open_visitors(
             visitor = Visitor(i)
             try:
                 ws_base = ws_bases[i % len(ws_bases)]  # spread over the servers given
-                visitor.ws = await _open(f"{ws_base}/widget/ws/{site['widget_key']}", origin)
-                session = json.loads(await asyncio.wait_for(visitor.ws.recv(), 20))
-                if session.get("type") != "session":
-                    raise RuntimeError(session)
-                visitor.token = session["token"]
+                visitor.ws = await _open(f"{ws_base}{path or '/widget/ws/' + site['widget_key']}", origin)
+                if not path:  # the widget's socket greets with the visitor's session
+                    session = json.loads(await asyncio.wait_for(visitor.ws.recv(), 20))
+                    if session.get("type") != "session":
+                        raise RuntimeError(session)
+                    visitor.token = session["token"]
                 visitors.append(visitor)
             except Exception:
                 failures += 1
@@ -97,7 +176,6 @@ async def run_messages(
     ack_latency, delivery_latency = [], []
     deliveries: dict[int, list[int]] = {}  # message id -> agent socket indexes that got it
     errors: dict[str, int] = {}
-    stop = asyncio.Event()
 
     async def read_agent(index: int, ws):
         try:
@@ -126,42 +204,15 @@ async def run_messages(
         except Exception:
             return
 
-    async def send_loop(visitor: Visitor):
-        interval = len(people) / rate
-        await asyncio.sleep(random.random() * interval)  # noqa: S311 (spread, not security)
-        deadline = started + duration
-        next_at = time.monotonic()
-        while not stop.is_set() and time.monotonic() < deadline:
-            client_id = uuid.uuid4().hex
-            sent_at[client_id] = time.monotonic()
-            try:
-                await visitor.ws.send(
-                    json.dumps({"type": "message", "content": f"load {client_id}", "client_id": client_id})
-                )
-            except Exception:
-                errors["send_failed"] = errors.get("send_failed", 0) + 1
-                return
-            next_at += interval
-            await asyncio.sleep(max(0.0, next_at - time.monotonic()))
-
     readers = [asyncio.ensure_future(read_agent(i, ws)) for i, ws in enumerate(agent_sockets)]
     readers += [asyncio.ensure_future(read_visitor(v)) for v in people]
-    started = time.monotonic()
-    await asyncio.gather(*(send_loop(v) for v in people))
-    sending_time = time.monotonic() - started
-    settle_until = time.monotonic() + 10
-    while time.monotonic() < settle_until:
-        acked_ids = {m["id"] for m in acked.values()}
-        if len(acked) >= len(sent_at) - sum(errors.values()) and all(
-            len(deliveries.get(i, [])) >= len(agent_sockets) for i in acked_ids
-        ):
-            break
-        await asyncio.sleep(0.2)
-    stop.set()
-    for ws in [*(v.ws for v in people), *agent_sockets]:
-        await ws.close()
-    for task in readers:
-        task.cancel()
+
+    def delivered() -> bool:
+        return all(len(deliveries.get(m["id"], [])) >= len(agent_sockets) for m in acked.values())
+
+    sending_time = await _drive(
+        people, agent_sockets, readers, rate, duration, sent_at, errors, acked, delivered
+    )
 
     # Every acked message must be stored, each chat's seq gap-free.
     chats = {m["chat_id"] for m in acked.values()}
@@ -175,24 +226,67 @@ async def run_messages(
         stored_ids |= {m["id"] for m in messages}
     acked_ids = {m["id"] for m in acked.values()}
     not_delivered = [i for i in acked_ids if len(deliveries.get(i, [])) < len(agent_sockets)]
+    counts = (sending_time, sent_at, acked, errors, ack_latency, delivery_latency)
     return {
         "mode": "messages",
-        "visitors": len(people),
-        "visitor_connect_failures": open_failures,
-        "agents": len(agent_sockets),
-        "target_rate": rate,
-        "duration_s": round(sending_time, 2),
-        "sent": len(sent_at),
-        "acked": len(acked),
-        "achieved_rate": round(len(acked) / sending_time, 1) if sending_time else 0,
+        **_summary(people, open_failures, len(agent_sockets), rate, *counts),
         "delivered_to_every_agent": len(acked_ids) - len(not_delivered),
         "not_delivered_live": len(not_delivered),
         "lost": len(acked_ids - stored_ids),
         "duplicated": stored_dupes + sum(max(0, len(a) - len(set(a))) for a in deliveries.values()),
         "chats_with_seq_gaps": gaps,
-        "errors": errors,
-        "ack_latency_ms": percentiles(ack_latency),
-        "visitor_to_agent_latency_ms": percentiles(delivery_latency),
+    }
+
+
+async def run_relay(ws_bases: list[str], *, visitors: int, agents: int, rate: float, duration: float) -> dict:
+    """The messages mode against the bare Channels relay (chatelly.loadtest.echo): nothing is stored."""
+    agent_sockets = [await _open(f"{ws_bases[n % len(ws_bases)]}/relay/agent", None) for n in range(agents)]
+    people, open_failures, _ = await open_visitors(ws_bases, {}, None, visitors, path="/relay/visitor")
+    if not people:
+        raise RuntimeError("no visitor socket could connect to the relay")
+    sent_at: dict[str, float] = {}
+    acked: set[str] = set()
+    ack_latency, delivery_latency = [], []
+    deliveries: dict[str, list[int]] = {}  # client_id -> agent socket indexes that got it
+    errors: dict[str, int] = {}
+
+    async def read(ws, index: int | None):
+        try:
+            async for raw in ws:
+                frame = json.loads(raw)
+                client_id = frame.get("client_id") or frame.get("message", {}).get("client_id")
+                if client_id not in sent_at:
+                    continue
+                latency = time.monotonic() - sent_at[client_id]
+                if index is not None and frame.get("type") == "message":
+                    deliveries.setdefault(client_id, []).append(index)
+                    delivery_latency.append(latency)
+                elif index is None and frame.get("type") == "ack" and client_id not in acked:
+                    acked.add(client_id)
+                    ack_latency.append(latency)
+        except Exception:  # closed at the end
+            return
+
+    readers = [asyncio.ensure_future(read(ws, i)) for i, ws in enumerate(agent_sockets)]
+    readers += [asyncio.ensure_future(read(v.ws, None)) for v in people]
+
+    def missing() -> list[str]:  # acked but not received by every agent socket
+        return [c for c in acked if len(set(deliveries.get(c, []))) < agents]
+
+    def delivered() -> bool:
+        return not missing()
+
+    sending_time = await _drive(
+        people, agent_sockets, readers, rate, duration, sent_at, errors, acked, delivered
+    )
+    not_delivered = missing()
+    counts = (sending_time, sent_at, acked, errors, ack_latency, delivery_latency)
+    return {
+        "mode": "relay",
+        **_summary(people, open_failures, agents, rate, *counts),
+        "delivered_to_every_agent": len(acked) - len(not_delivered),
+        "not_delivered": len(not_delivered),
+        "duplicated": sum(len(a) - len(set(a)) for a in deliveries.values()),
     }
 
 
@@ -243,13 +337,13 @@ async def run_idle(api: Api, site: dict, origin: str, *, sockets: int, hold: flo
 def run_rest(api: Api, site: dict, origin: str, *, concurrency: int, duration: float) -> dict:
     """GET a 50-message page from `concurrency` threads with keep-alive connections."""
     chat_id = asyncio.run(_chat_with_messages(api, site, origin, 50))
-    parts = urlsplit(api.base)
+    servers = [urlsplit(url) for url in [api.base, *api.spread]]
     latencies: list[float] = []
     failures = 0
     lock = threading.Lock()
     deadline = time.monotonic() + duration
 
-    def worker():
+    def worker(parts):
         nonlocal failures
         conn_class = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
         conn = conn_class(parts.hostname, parts.port, timeout=30)
@@ -271,7 +365,7 @@ def run_rest(api: Api, site: dict, origin: str, *, concurrency: int, duration: f
                     failures += 1
         conn.close()
 
-    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    threads = [threading.Thread(target=worker, args=(servers[n % len(servers)],)) for n in range(concurrency)]
     started = time.monotonic()
     for thread in threads:
         thread.start()
@@ -301,3 +395,49 @@ async def _chat_with_messages(api: Api, site: dict, origin: str, count: int) -> 
     for n in range(count - 1):
         api.call("POST", f"/api/v1/chats/{chat_id}/messages", {"content": f"reply {n}", "client_id": f"r{n}"})
     return chat_id
+
+
+def prepare(api: Api, *, email: str, password: str, domain: str, key: str | None, need: int, plan: str = ""):
+    """Sign in (registering on the first run), optionally put the owner on `plan` through this
+    process's database (it must be the deployment's), get the website; (site, origin)."""
+    api.sign_in(email, password)
+    if plan:
+        from accounts.selectors import user_get_by_email
+        from accounts.services import user_set_plan
+
+        user_set_plan(user=user_get_by_email(email=email), plan=plan)
+    site = api.website(domain=domain, max_users=need, key=key)
+    return site, f"{urlsplit(api.base).scheme or 'http'}://{site['domain'].lstrip('*.')}"
+
+
+def run(
+    api: Api,
+    mode: str,
+    *,
+    rate: float,
+    duration: float,
+    visitors: int | None = None,
+    agents: int = 1,
+    sockets: int = 100,
+    concurrency: int = 8,
+    pids: list[int] | None = None,
+    **owner,
+) -> dict:
+    """One run of `mode` against api's servers: what `manage.py loadtest` and `benchmark_report` call.
+    `owner`: prepare()'s email, password, domain, key and plan (not used by the relay)."""
+    limit = raise_fd_limit()
+    if mode == "idle" and limit < sockets + 100:
+        raise RuntimeError(f"{sockets} sockets need more open files than `ulimit -Hn` ({limit}) allows")
+    visitors = visitors or max(1, int(rate))
+    if mode == "relay":
+        return asyncio.run(
+            run_relay(api.ws_bases(), visitors=visitors, agents=agents, rate=rate, duration=duration)
+        )
+    site, origin = prepare(api, need=max(visitors, sockets if mode == "idle" else 1), **owner)
+    if mode == "messages":
+        return asyncio.run(
+            run_messages(api, site, origin, visitors=visitors, agents=agents, rate=rate, duration=duration)
+        )
+    if mode == "idle":
+        return asyncio.run(run_idle(api, site, origin, sockets=sockets, hold=duration, pids=pids or []))
+    return run_rest(api, site, origin, concurrency=concurrency, duration=duration)

@@ -1,22 +1,23 @@
-"""Load-test a running Chatelly: the message path, idle sockets, or REST reads."""
+"""Load-test a running Chatelly: the message path, idle sockets, REST reads, or the bare Channels relay."""
 
-import asyncio
 import json
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from django.core.management.base import BaseCommand, CommandError
 
+from accounts.models import Plan
 from chatelly.loadtest.client import Api
-from chatelly.loadtest.runner import run_idle, run_messages, run_rest
+from chatelly.loadtest.runner import run
 
 
 class Command(BaseCommand):
     help = (
         "Drive a running deployment at --url over its public API. Modes: messages (visitors send at a total "
         "rate, agents receive; reports acked/delivered/lost/duplicated and latencies, then checks every acked "
-        "message is stored with a gap-free seq), idle (hold N sockets, then reconnect them all at once) and "
-        "rest (the messages endpoint). Bounded by --duration; talks only to --url."
+        "message is stored with a gap-free seq), idle (hold N sockets, then reconnect them all at once), "
+        "rest (the messages endpoint) and relay (the messages mode against the bare Channels relay, "
+        "chatelly.loadtest.echo, with no API calls: the floor to compare with). Bounded by --duration; "
+        "talks only to --url and --spread."
     )
 
     def add_arguments(self, parser):
@@ -26,9 +27,15 @@ class Command(BaseCommand):
             default="",
             help="more server URLs of the same deployment; sockets are spread over all",
         )
-        parser.add_argument("--mode", choices=["messages", "idle", "rest"], default="messages")
+        parser.add_argument("--mode", choices=["messages", "idle", "rest", "relay"], default="messages")
         parser.add_argument("--email", default="loadtest@chatelly.local")
         parser.add_argument("--password", default="load-Test-password-1")
+        parser.add_argument(
+            "--plan",
+            choices=Plan.values,
+            default="",
+            help="first put the owner on this plan, through this command's database (the deployment's)",
+        )
         parser.add_argument("--key", help="use this website (widget key) of the owner instead of 'Load test'")
         parser.add_argument("--domain", default="loadtest.example.com", help="domain of a created website")
         parser.add_argument(
@@ -47,31 +54,26 @@ class Command(BaseCommand):
             raise CommandError("--duration must be within (0, 600] seconds")
         if not 0 < o["rate"] <= 20_000 or not 0 < o["sockets"] <= 20_000:
             raise CommandError("--rate and --sockets are bounded to 20,000")
-        visitors = o["visitors"] or max(1, int(o["rate"]))
         api = Api(o["url"], spread=[url for url in o["spread"].split(",") if url.strip()])
-        api.sign_in(o["email"], o["password"])
-        need = max(visitors, o["sockets"] if o["mode"] == "idle" else 1)
-        site = api.website(domain=o["domain"], max_users=need, key=o["key"])
-        origin = f"{urlsplit(o['url']).scheme or 'http'}://{site['domain'].lstrip('*.')}"
-        pids = [int(p) for p in o["pids"].split(",") if p.strip()]
-        if o["mode"] == "messages":
-            report = asyncio.run(
-                run_messages(
-                    api,
-                    site,
-                    origin,
-                    visitors=visitors,
-                    agents=o["agents"],
-                    rate=o["rate"],
-                    duration=o["duration"],
-                )
+        try:
+            report = run(
+                api,
+                o["mode"],
+                rate=o["rate"],
+                duration=o["duration"],
+                visitors=o["visitors"],
+                agents=o["agents"],
+                sockets=o["sockets"],
+                concurrency=o["concurrency"],
+                pids=[int(p) for p in o["pids"].split(",") if p.strip()],
+                email=o["email"],
+                password=o["password"],
+                domain=o["domain"],
+                key=o["key"],
+                plan=o["plan"],
             )
-        elif o["mode"] == "idle":
-            report = asyncio.run(
-                run_idle(api, site, origin, sockets=o["sockets"], hold=o["duration"], pids=pids)
-            )
-        else:
-            report = run_rest(api, site, origin, concurrency=o["concurrency"], duration=o["duration"])
+        except (RuntimeError, OSError) as exc:
+            raise CommandError(str(exc)) from exc
         report["url"] = o["url"]
         text = json.dumps(report, indent=2)
         self.stdout.write(text)
