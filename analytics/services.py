@@ -17,6 +17,8 @@ from django.conf import settings
 from django.db import close_old_connections, connection, transaction
 from django.utils import timezone
 
+from chatelly.db import execute
+
 from .models import Event
 
 logger = logging.getLogger("chatelly.analytics")
@@ -41,6 +43,19 @@ def event_record(
         return
     event = (website_id, event_type, data or {}, visitor_id or "", session_id or "", timezone.now())
     transaction.on_commit(lambda: _enqueue(event))
+
+
+def events_record(events: list[dict]) -> None:
+    """Several events (each as `event_record`'s arguments), with one commit hook."""
+    if not settings.CHATELLY_ANALYTICS_ENABLED or not events:
+        return
+    now = timezone.now()
+    rows = [
+        (e["website_id"], e["event_type"], e.get("data") or {}, e.get("visitor_id") or "",
+         e.get("session_id") or "", now)
+        for e in events
+    ]  # fmt: skip
+    transaction.on_commit(lambda: [_enqueue(row) for row in rows])
 
 
 def _enqueue(event: tuple) -> None:
@@ -118,11 +133,10 @@ def _insert(batch: list[tuple]) -> None:
     columns[2] = [json.dumps(data) for data in columns[2]]
     names = ", ".join(name for name, _ in _COLUMNS)
     arrays = ", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Event._meta.db_table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
-            [list(column) for column in columns],
-        )
+    execute(
+        f"INSERT INTO {Event._meta.db_table} ({names}) SELECT * FROM unnest({arrays})",  # noqa: S608
+        [list(column) for column in columns],
+    )
 
 
 def pending() -> int:

@@ -3,12 +3,17 @@
 On PostgreSQL they take arrays (`= ANY(%s)`, `unnest(...)`), so the SQL text
 is the same for every batch: psycopg then neither re-parses a new query of
 hundreds of placeholders per batch (it was a tenth of the message path's
-CPU) nor quotes each value into it. Elsewhere (the embedded SQLite default)
-the ORM does the same work row by row in a few statements.
+CPU) nor quotes each value into it. They run on a server-side-binding cursor
+(Django's own binds on the client, quoting every array element into the SQL
+text: another tenth), prepared once per connection except behind PgBouncer.
+Elsewhere (the embedded SQLite default) the ORM does the same work row by row
+in a few statements.
 """
 
 from django.db import connection
 from django.utils import timezone
+
+from chatelly.db import execute
 
 from .models import Chat, ChatStatus, Message
 
@@ -17,36 +22,47 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def lock_active_chats(visitor_pks: list[int]) -> list[Chat]:
-    """The visitors' active chats, row-locked in id order (no deadlock between batches)."""
+def _models(model, sql_after_from: str, params: list) -> list:
+    fields = model._meta.concrete_fields
+    columns = ", ".join(f'c."{field.column}"' for field in fields)
+    rows = execute(f"SELECT {columns} FROM {model._meta.db_table} AS c {sql_after_from}", params)  # noqa: S608
+    names = [field.attname for field in fields]
+    return [model.from_db(connection.alias, names, row) for row in rows]
+
+
+def lock_active_chats(visitors: list[tuple[int, int]]) -> list[Chat]:
+    """The active chats of these (website id, visitor pk), row-locked in id order
+    (no deadlock between batches). On PostgreSQL a join with the pairs, so that
+    each is one probe of the one-active-chat index whatever the plan."""
     if not _postgres():
         return list(
             Chat.objects.select_for_update()
-            .filter(visitor_record_id__in=visitor_pks, status=ChatStatus.ACTIVE)
+            .filter(visitor_record_id__in=[pk for _, pk in visitors], status=ChatStatus.ACTIVE)
             .order_by("id")
         )
-    return list(
-        Chat.objects.raw(
-            f"SELECT * FROM {Chat._meta.db_table} WHERE visitor_record_id = ANY(%s) "  # noqa: S608
-            "AND status = %s ORDER BY id FOR UPDATE",
-            [visitor_pks, ChatStatus.ACTIVE],
-        )
+    return _models(
+        Chat,
+        "JOIN unnest(%s::bigint[], %s::bigint[]) AS v(website_id, visitor_pk) "
+        f"ON c.website_id = v.website_id AND c.visitor_record_id = v.visitor_pk "
+        f"WHERE c.status = '{ChatStatus.ACTIVE}' ORDER BY c.id FOR UPDATE OF c",
+        [[w for w, _ in visitors], [pk for _, pk in visitors]],
     )
 
 
-def messages_with_client_ids(chat_ids: list[int], client_ids: list[str]) -> list[Message]:
+def messages_with_client_ids(pairs: list[tuple[int, str]]) -> list[Message]:
+    """Messages stored earlier under these (chat id, client id)."""
     if not _postgres():
-        return list(
-            Message.objects.select_related("attachment").filter(
-                chat_id__in=chat_ids, client_id__in=client_ids
-            )
+        chat_ids, client_ids = {c for c, _ in pairs}, {k for _, k in pairs}
+        found = Message.objects.select_related("attachment").filter(
+            chat_id__in=chat_ids, client_id__in=client_ids
         )
+        return [m for m in found if (m.chat_id, m.client_id) in set(pairs)]
     # A retry's earlier message (rare): its attachment, if any, loads when rendered.
-    return list(
-        Message.objects.raw(
-            f"SELECT * FROM {Message._meta.db_table} WHERE chat_id = ANY(%s) AND client_id = ANY(%s)",  # noqa: S608
-            [chat_ids, client_ids],
-        )
+    return _models(
+        Message,
+        "JOIN unnest(%s::bigint[], %s::text[]) AS v(chat_id, client_id) "
+        "ON c.chat_id = v.chat_id AND c.client_id = v.client_id",
+        [[c for c, _ in pairs], [k for _, k in pairs]],
     )
 
 
@@ -76,13 +92,12 @@ def insert_messages(messages: list[Message]) -> None:
     names = ", ".join(name for name, _ in _MESSAGE_COLUMNS)
     arrays = ", ".join(f"%s::{kind}[]" for _, kind in _MESSAGE_COLUMNS)
     params = [[getattr(message, name) for message in messages] for name, _ in _MESSAGE_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"INSERT INTO {Message._meta.db_table} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
-            "RETURNING id, chat_id, seq",
-            params,
-        )
-        ids = {(chat_id, seq): pk for pk, chat_id, seq in cursor.fetchall()}
+    rows = execute(
+        f"INSERT INTO {Message._meta.db_table} ({names}) SELECT * FROM unnest({arrays}) "  # noqa: S608
+        "RETURNING id, chat_id, seq",
+        params,
+    )
+    ids = {(chat_id, seq): pk for pk, chat_id, seq in rows}
     for message in messages:
         message.pk = ids[(message.chat_id, message.seq)]
         message._state.adding = False
@@ -108,9 +123,8 @@ def save_chat_summaries(chats: list[Chat]) -> None:
     names = ", ".join(name for name, _ in _SUMMARY_COLUMNS)
     params = [[chat.pk for chat in chats]]
     params += [[getattr(chat, name) for chat in chats] for name, _ in _SUMMARY_COLUMNS]
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Chat._meta.db_table} AS c SET {assignments} "  # noqa: S608
-            f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names}) WHERE c.id = v.id",
-            params,
-        )
+    execute(
+        f"UPDATE {Chat._meta.db_table} AS c SET {assignments} "  # noqa: S608
+        f"FROM unnest(%s::bigint[], {arrays}) AS v(id, {names}) WHERE c.id = v.id",
+        params,
+    )

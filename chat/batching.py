@@ -22,7 +22,7 @@ from django.db import InterfaceError, OperationalError
 
 from chatelly import metrics
 
-from . import realtime, services
+from . import presence, realtime, services
 
 logger = logging.getLogger("chatelly.batching")
 
@@ -90,7 +90,14 @@ def _store(jobs) -> list:
     with realtime.deferred() as events:
         services.visitor_messages_post(jobs=jobs)
     metrics.WRITE_BATCH_SECONDS.observe(time.perf_counter() - started)
-    return events
+    # Most visitors have one tab: their own group would only echo to the sender.
+    senders = {(job.site["id"], job.visitor.visitor_id) for job in jobs if job.exclude}
+    try:
+        lone = presence.lone_visitors(senders) if senders else set()
+    except Exception:  # presence is down: send everything
+        logger.warning("presence lookup failed", exc_info=True)
+        return events
+    return realtime.without_lone_echoes(events, lone)
 
 
 def _answer(batch, exception: Exception | None = None) -> None:

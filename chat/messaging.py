@@ -9,13 +9,13 @@ from django.db import transaction
 from django.db.models import Q
 
 from analytics.models import EventType
-from analytics.services import event_record
+from analytics.services import event_record, events_record
 from chatelly import metrics
 
 from . import realtime
 from .errors import ChatError, invalid, not_found
 from .models import Attachment, Chat, Message, MessageType, SenderType
-from .serializers import message_to_dict
+from .serializers import chat_to_dict, message_to_dict
 
 MAX_CLIENT_ID = 64
 
@@ -136,6 +136,33 @@ def chat_took(chat: Chat, message: Message) -> None:
         chat.first_visitor_message_at = message.created_at
     if message.sender_type == SenderType.AGENT and chat.first_response_at is None:
         chat.first_response_at = message.created_at
+
+
+def messages_stored(stored: list[tuple[Chat, Message, str | None, bool]]) -> None:
+    """`message_stored` for many messages (chat, message, exclude, opened the chat),
+    in order, with one commit hook each for metrics, analytics and live frames."""
+    counts: dict[str, int] = {}
+    analytics: list[dict] = []
+    events: list = []
+    for chat, message, exclude, opened in stored:
+        counts[message.sender_type] = counts.get(message.sender_type, 0) + 1
+        common = {"website_id": chat.website_id, "visitor_id": chat.visitor_id, "session_id": chat.session_id}
+        if opened:
+            events.append(realtime.chat_started_event(website_id=chat.website_id, chat=chat_to_dict(chat)))
+            analytics.append({**common, "event_type": EventType.CHAT_STARTED, "data": {"chat_id": chat.id}})
+        data = {"sender_type": message.sender_type, "chat_id": chat.id, "seq": message.seq}
+        analytics.append({**common, "event_type": EventType.MESSAGE_SENT, "data": data})
+        events += realtime.message_events(
+            website_id=chat.website_id,
+            visitor_id=chat.visitor_id,
+            message=message_to_dict(message),
+            exclude=exclude,
+        )
+    transaction.on_commit(
+        lambda: [metrics.MESSAGES.labels(sender_type=kind).inc(n) for kind, n in counts.items()]
+    )
+    events_record(analytics)
+    realtime.on_commit_all(events)
 
 
 def message_stored(chat: Chat, message: Message, *, exclude: str | None = None) -> None:

@@ -163,6 +163,29 @@ def _on_commit(group: str, event: dict) -> None:
         transaction.on_commit(lambda: _send_now(group, event))
 
 
+def on_commit_all(events: list[tuple[str, dict]]) -> None:
+    """Many events, in order, after commit, with one commit hook (the batched writer)."""
+    if not events:
+        return
+    collector = _deferred.get()
+    if collector is not None:
+        transaction.on_commit(lambda: collector.extend(events))
+    else:
+        transaction.on_commit(lambda: [_send_now(group, event) for group, event in events])
+
+
+def without_lone_echoes(events: list[tuple[str, dict]], lone: set[tuple[int, str]]) -> list:
+    """Drop the frames for a visitor's own group that only the socket they exclude
+    (the sender) would hear: the visitor has no other tab. Asked after commit, so a
+    tab that opens later reads the message with its history."""
+    groups = {visitor_group(website_id, visitor_id) for website_id, visitor_id in lone}
+    return [
+        (group, event)
+        for group, event in events
+        if not (group in groups and event.get("type") == FORWARD and event.get("exclude"))
+    ]
+
+
 def _forward(frame: dict, exclude: str | None = None) -> dict:
     return {"type": FORWARD, "frame": frame, "exclude": exclude}
 
@@ -170,14 +193,27 @@ def _forward(frame: dict, exclude: str | None = None) -> dict:
 # --- chat events (after commit) ----------------------------------------------
 
 
+def chat_started_event(*, website_id: int, chat: dict) -> tuple[str, dict]:
+    return agents_group(website_id), _forward({"type": "chat_started", "chat": chat})
+
+
 def chat_started_on_commit(*, website_id: int, chat: dict) -> None:
-    _on_commit(agents_group(website_id), _forward({"type": "chat_started", "chat": chat}))
+    _on_commit(*chat_started_event(website_id=website_id, chat=chat))
+
+
+def message_events(*, website_id: int, visitor_id: str, message: dict, exclude: str | None = None) -> list:
+    frame = {"type": "message", "message": message}
+    return [
+        (agents_group(website_id), _forward(frame, exclude)),
+        (visitor_group(website_id, visitor_id), _forward(frame, exclude)),
+    ]
 
 
 def message_on_commit(*, website_id: int, visitor_id: str, message: dict, exclude: str | None = None) -> None:
-    frame = {"type": "message", "message": message}
-    _on_commit(agents_group(website_id), _forward(frame, exclude))
-    _on_commit(visitor_group(website_id, visitor_id), _forward(frame, exclude))
+    for group, event in message_events(
+        website_id=website_id, visitor_id=visitor_id, message=message, exclude=exclude
+    ):
+        _on_commit(group, event)
 
 
 def chat_status_on_commit(

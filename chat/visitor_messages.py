@@ -16,10 +16,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from analytics.models import EventType
-from analytics.services import event_record
-
-from . import batch_sql, presence, realtime
+from . import batch_sql, presence
 from .errors import ChatError
 from .messaging import (
     Posted,
@@ -28,11 +25,10 @@ from .messaging import (
     check_attachment_id,
     check_client_id,
     check_content,
-    message_stored,
+    messages_stored,
     next_message,
 )
 from .models import Attachment, Chat, ChatStatus, Message, SenderType, Visitor
-from .serializers import chat_to_dict
 
 logger = logging.getLogger("chatelly.chat")
 
@@ -105,13 +101,10 @@ def _post_all(jobs: list[MessageJob]) -> None:
     pending = [job for job in jobs if job.result is None]
     if not pending:
         return
-    visitor_pks = sorted({job.visitor.pk for job in pending})
-    active = {chat.visitor_record_id: chat for chat in batch_sql.lock_active_chats(visitor_pks)}
-    last_closed = _last_closed_chats([pk for pk in visitor_pks if pk not in active])
-    earlier = _earlier_messages(
-        chat_ids=[chat.id for chat in active.values()] + list(last_closed.values()),
-        client_ids={job.client_id for job in pending},
-    )
+    visitors = sorted({(job.site["id"], job.visitor.pk) for job in pending})
+    active = {chat.visitor_record_id: chat for chat in batch_sql.lock_active_chats(visitors)}
+    last_closed = _last_closed_chats([pk for _, pk in visitors if pk not in active])
+    earlier = _earlier_messages(pending, active, last_closed)
 
     started: dict[int, Chat] = {}
     first_of: dict[tuple[int, str], MessageJob] = {}  # the job that stores a client_id
@@ -191,10 +184,17 @@ def _last_closed_chats(visitor_pks: list[int]) -> dict[int, int]:
     return {row["visitor_record_id"]: row["last"] for row in rows}
 
 
-def _earlier_messages(*, chat_ids: list[int], client_ids: set[str]) -> dict[tuple[int, str], Message]:
-    if not chat_ids:
+def _earlier_messages(jobs: list[MessageJob], active: dict, last_closed: dict) -> dict:
+    """{(chat id, client id): message} stored before, in the chat each job would go to."""
+    pairs = set()
+    for job in jobs:
+        chat = active.get(job.visitor.pk)
+        chat_id = chat.id if chat is not None else last_closed.get(job.visitor.pk)
+        if chat_id is not None:
+            pairs.add((chat_id, job.client_id))
+    if not pairs:
         return {}
-    messages = batch_sql.messages_with_client_ids(chat_ids, sorted(client_ids))
+    messages = batch_sql.messages_with_client_ids(sorted(pairs))
     return {(m.chat_id, m.client_id): m for m in messages}
 
 
@@ -229,17 +229,12 @@ def _store(jobs: list[MessageJob], chats: dict[int, Chat], started: dict[int, Ch
         touched[chat.id] = chat
     batch_sql.save_chat_summaries(list(touched.values()))
 
-    for chat, message, exclude in rows:
-        if chat.visitor_record_id in started and message.seq == 1:
-            realtime.chat_started_on_commit(website_id=chat.website_id, chat=chat_to_dict(chat))
-            event_record(
-                website_id=chat.website_id,
-                event_type=EventType.CHAT_STARTED,
-                visitor_id=chat.visitor_id,
-                session_id=chat.session_id,
-                data={"chat_id": chat.id},
-            )
-        message_stored(chat, message, exclude=exclude)
+    messages_stored(
+        [
+            (chat, message, exclude, chat.visitor_record_id in started and message.seq == 1)
+            for chat, message, exclude in rows
+        ]
+    )
 
 
 # --- the bot -------------------------------------------------------------------------

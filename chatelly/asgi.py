@@ -25,6 +25,11 @@ if _errors:
 gc.collect()
 gc.freeze()
 
+if os.environ.get("SWITCHINTERVAL"):
+    import sys
+
+    sys.setswitchinterval(float(os.environ["SWITCHINTERVAL"]))
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,

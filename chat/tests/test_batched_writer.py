@@ -2,6 +2,7 @@
 result it would have had alone; a gap-free seq; refusal, never loss, when behind."""
 
 import asyncio
+import contextlib
 import threading
 
 import pytest
@@ -200,3 +201,36 @@ async def test_end_right_after_message_closes_the_chat_with_the_message_in_it(si
     chats = await sync_to_async(lambda: list(Chat.objects.values_list("status", "message_count")))()
     assert chats == [("closed", 1)]
     await socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_lone_tab_gets_no_echo_of_its_own_message_but_other_tabs_do(site, site_owner):
+    from channels.layers import get_channel_layer
+
+    from chat import realtime
+
+    layer = get_channel_layer()
+    tab, session = await connected_visitor(site.widget_key)
+    listener = await layer.new_channel()
+    await layer.group_add(realtime.visitor_group(site.id, session["visitor_id"]), listener)
+    await layer.group_add(realtime.agents_group(site.id), listener)
+    await tab.send({"type": "message", "content": "alone", "client_id": "a1"})
+    ack = await tab.recv_type("ack")
+    # Only the agents' copy is published: the visitor's group has no one else to tell.
+    frames = []
+    with contextlib.suppress(asyncio.TimeoutError):
+        while True:
+            event = await asyncio.wait_for(layer.receive(listener), 1)
+            frames += [item[0] for item in event["items"]] if "items" in event else [event["frame"]]
+    copies = [f for f in frames if f["type"] == "message" and f["message"]["id"] == ack["message"]["id"]]
+    assert len(copies) == 1 and [f["type"] for f in frames] == ["chat_started", "message"]
+
+    second, _ = await connected_visitor(site.widget_key, token=session["token"])
+    history = await second.recv_type("history")
+    assert [m["content"] for m in history["messages"]] == ["alone"]  # read after the commit
+    await tab.send({"type": "message", "content": "two tabs", "client_id": "a2"})
+    await tab.recv_type("ack")
+    assert (await second.recv_type("message"))["message"]["content"] == "two tabs"
+    for socket in (tab, second):
+        await socket.close()

@@ -1,0 +1,20 @@
+"""Raw statements that Django's cursor makes slow on PostgreSQL."""
+
+import time
+
+import psycopg
+from django.db import connection
+
+
+def execute(sql: str, params: list) -> list[tuple]:
+    """Run one statement on the current connection (and transaction) with
+    server-side binding; its rows, if any. Errors come out as Django's."""
+    connection.ensure_connection()
+    behind_pgbouncer = connection.settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    started = time.perf_counter()
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=False if behind_pgbouncer else None)
+        rows = cursor.fetchall() if cursor.description else []
+    if connection.queries_logged:  # DEBUG, or tests counting queries
+        connection.queries_log.append({"sql": sql, "time": f"{time.perf_counter() - started:.3f}"})
+    return rows
