@@ -21,14 +21,14 @@ if _errors:
 
 # What start-up made (Django, the apps, their modules) lives as long as the
 # process: out of the collector's reach, a full collection under load scans
-# only what the sockets made (it paused the message path ~200 ms every few s).
+# only what the sockets made. And collect less often: at 500 messages/s a
+# process ran a full collection every few seconds, pausing everything for up
+# to 170 ms (the message path's p99); with these thresholds young
+# collections take ~40 ms every few seconds and full ones are rare
+# (docs/benchmarks.md, "Garbage collection").
 gc.collect()
 gc.freeze()
-
-if os.environ.get("SWITCHINTERVAL"):
-    import sys
-
-    sys.setswitchinterval(float(os.environ["SWITCHINTERVAL"]))
+gc.set_threshold(20_000, 50, 1000)
 
 application = ProtocolTypeRouter(
     {

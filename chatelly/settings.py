@@ -111,10 +111,23 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE: a write transaction takes the lock at BEGIN, so two writers
     # queue instead of failing with "database is locked" halfway through.
     DATABASES["default"].setdefault("OPTIONS", {}).update({"timeout": 20, "transaction_mode": "IMMEDIATE"})
+elif env.bool("DJANGO_DB_POOL", default=True):
+    # A pool per process (psycopg_pool). Under ASGI every concurrent sync request
+    # runs in a thread of its own, and persistent per-thread connections
+    # (CONN_MAX_AGE) piled up until PostgreSQL refused clients under load.
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": 2,
+        "max_size": env.int("DJANGO_DB_POOL_MAX", default=20),
+        # Seconds to wait for a connection: past it the request answers 503 `unavailable`.
+        "timeout": env.float("DJANGO_DB_POOL_TIMEOUT", default=2.0),
+    }
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("DJANGO_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
-    # Behind PgBouncer in transaction mode: no server-side cursors (set CONN_MAX_AGE=0 too).
+if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
+    # Behind PgBouncer in transaction mode: no server-side cursors (and DJANGO_DB_POOL=false,
+    # CONN_MAX_AGE=0).
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
         "DJANGO_DISABLE_SERVER_SIDE_CURSORS", default=False
     )
@@ -126,7 +139,7 @@ CACHE_KEY_PREFIX = env.str("CHATELLY_CACHE_PREFIX", default="chatelly")
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "chatelly.cache.RedisCache",
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": CACHE_KEY_PREFIX,
         }

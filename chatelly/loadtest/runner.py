@@ -1,6 +1,7 @@
 """The load generator's socket side (asyncio + the `websockets` client), bounded in count and time."""
 
 import asyncio
+import gc
 import http.client
 import json
 import random
@@ -88,9 +89,16 @@ async def _settle(done, seconds: float = 10) -> None:
 async def _drive(people, agent_sockets, readers, rate, duration, sent_at, errors, acked, delivered) -> float:
     """Send at `rate` for `duration`, wait up to 10 s until every message is acked and delivered(),
     close every socket; the seconds of sending."""
-    sending_time = await _send_paced(
-        [v.ws for v in people], rate=rate, duration=duration, sent_at=sent_at, errors=errors
-    )
+    # The generator's own garbage collections (its heap grows with every frame it
+    # keeps) would pause it for tens of ms and show up as server latency.
+    gc.collect()
+    gc.disable()
+    try:
+        sending_time = await _send_paced(
+            [v.ws for v in people], rate=rate, duration=duration, sent_at=sent_at, errors=errors
+        )
+    finally:
+        gc.enable()
     await _settle(lambda: len(acked) >= len(sent_at) - sum(errors.values()) and delivered())
     for ws in [*(v.ws for v in people), *agent_sockets]:
         await ws.close()
@@ -114,8 +122,21 @@ def _summary(
         "achieved_rate": round(len(acked) / sending_time, 1) if sending_time else 0,
         "errors": errors,
         "ack_latency_ms": percentiles(ack_latency),
-        "visitor_to_agent_latency_ms": percentiles(delivery_latency),
+        "visitor_to_agent_latency_ms": percentiles([latency for _, latency in delivery_latency]),
+        "visitor_to_agent_p99_ms_by_5s": by_window(delivery_latency, sent_at),
     }
+
+
+def by_window(latencies: list[tuple[str, float]], sent_at: dict, seconds: float = 5) -> list:
+    """p99 of the latencies of the messages sent in each `seconds` window, in order:
+    where a slow run was slow (a steady queue, or stalls)."""
+    if not latencies:
+        return []
+    first = min(sent_at.values())
+    windows: dict[int, list[float]] = {}
+    for client_id, latency in latencies:
+        windows.setdefault(int((sent_at[client_id] - first) // seconds), []).append(latency)
+    return [percentiles(windows.get(i, []))["p99"] for i in range(max(windows) + 1)]
 
 
 class Visitor:
@@ -186,7 +207,7 @@ async def run_messages(
                     deliveries.setdefault(message["id"], []).append(index)
                     sent = sent_at.get(message.get("client_id") or "")
                     if sent is not None and message["sender_type"] == "visitor":
-                        delivery_latency.append(time.monotonic() - sent)
+                        delivery_latency.append((message["client_id"], time.monotonic() - sent))
         except Exception:  # closed at the end
             return
 
@@ -260,7 +281,7 @@ async def run_relay(ws_bases: list[str], *, visitors: int, agents: int, rate: fl
                 latency = time.monotonic() - sent_at[client_id]
                 if index is not None and frame.get("type") == "message":
                     deliveries.setdefault(client_id, []).append(index)
-                    delivery_latency.append(latency)
+                    delivery_latency.append((client_id, latency))
                 elif index is None and frame.get("type") == "ack" and client_id not in acked:
                     acked.add(client_id)
                     ack_latency.append(latency)

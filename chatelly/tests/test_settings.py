@@ -18,7 +18,8 @@ SHOW = (
     "import django, json; django.setup(); from django.conf import settings as s; "
     "print(json.dumps({'db': s.DATABASES['default']['ENGINE'], 'cache': s.CACHES['default']['BACKEND'], "
     "'layer': s.CHANNEL_LAYERS['default']['BACKEND'], 'age': s.DATABASES['default'].get('CONN_MAX_AGE'), "
-    "'health': s.DATABASES['default'].get('CONN_HEALTH_CHECKS'), 'debug': s.DEBUG}))"
+    "'health': s.DATABASES['default'].get('CONN_HEALTH_CHECKS'), 'debug': s.DEBUG, "
+    "'pool': s.DATABASES['default'].get('OPTIONS', {}).get('pool')}))"
 )
 
 
@@ -42,6 +43,7 @@ def test_nothing_set_means_the_embedded_default():
         "age": 0,
         "health": False,
         "debug": False,
+        "pool": None,
     }
 
 
@@ -51,9 +53,13 @@ def test_urls_switch_to_postgres_and_redis():
     env = bare_env(DATABASE_URL="postgres://postgres@127.0.0.1:5432/x", REDIS_URL="redis://127.0.0.1:6379/0")
     shown = json.loads(run_python(SHOW, env).stdout)
     assert shown["db"] == "django.db.backends.postgresql"
-    assert shown["cache"] == "django.core.cache.backends.redis.RedisCache"
+    assert shown["cache"] == "chatelly.cache.RedisCache"
     assert shown["layer"].startswith("channels_redis.")
-    assert shown["age"] == 60 and shown["health"] is True
+    # A connection pool per process, not a persistent connection per thread.
+    assert shown["age"] == 0 and shown["pool"] == {"min_size": 2, "max_size": 20, "timeout": 2.0}
+    env["DJANGO_DB_POOL"] = "false"  # behind PgBouncer
+    shown = json.loads(run_python(SHOW, env).stdout)
+    assert shown["pool"] is None and shown["age"] == 60 and shown["health"] is True
 
 
 @pytest.mark.parametrize("missing", ["DJANGO_SECRET_KEY", "DATABASE_URL", "REDIS_URL"])
