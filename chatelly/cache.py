@@ -1,29 +1,45 @@
-"""Django's RedisCache, reusing one `redis.Redis` client per connection pool.
+"""Django's RedisCache with one connection pool and one client per process.
 
-Django builds a new client object for every cache operation; redis-py 8's
-client builds listeners and dispatchers that point at each other, so every
-get, incr and presence call left cyclic garbage behind, and the collector's
-pauses showed up in the message path's tail latency.
+Django keeps cache objects per context (asgiref `Local`), and under Channels
+every socket runs in a context of its own: each socket that touched the
+cache got its own RedisCache, its own connection pool and its own Redis
+connection. Ten thousand sockets reached Redis' client limit, and each held
+a connection's memory. Here every RedisCache of the process shares the pool
+(redis-py's pool is thread-safe) and a single client object: Django builds a
+new client for every operation, and redis-py 8's client leaves cyclic
+garbage behind, whose collections showed up in the message path's latency.
 """
+
+import threading
 
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
+_shared: dict[tuple, object] = {}
+_lock = threading.Lock()
 
-class ReusingClient(RedisCacheClient):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._clients: dict[int, object] = {}
+
+class SharedClient(RedisCacheClient):
+    def _shared(self, write: bool):
+        index = self._get_connection_pool_index(write)
+        key = (self._servers[index], repr(sorted(self._pool_options.items())))
+        client = _shared.get(key)
+        if client is None:
+            with _lock:
+                client = _shared.get(key)
+                if client is None:
+                    pool = self._pool_class.from_url(self._servers[index], **self._pool_options)
+                    client = _shared[key] = self._client(connection_pool=pool)
+        return client
+
+    def _get_connection_pool(self, write):
+        return self._shared(write).connection_pool
 
     def get_client(self, key=None, *, write=False):
-        pool = self._get_connection_pool(write)
-        client = self._clients.get(id(pool))
-        if client is None:
-            client = self._clients[id(pool)] = self._client(connection_pool=pool)
-        return client
+        return self._shared(write)
 
 
 class RedisCache(DjangoRedisCache):
     def __init__(self, server, params):
         super().__init__(server, params)
-        self._class = ReusingClient
+        self._class = SharedClient

@@ -1,17 +1,32 @@
-"""The Redis cache reuses its client (against real Redis; skipped on the embedded default)."""
+"""The Redis cache shares one pool and client per process (against real Redis)."""
+
+import asyncio
+import contextvars
 
 import pytest
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import cache, caches
 
 pytestmark = pytest.mark.skipif(not settings.REDIS_URL, reason="needs REDIS_URL (CI sets it)")
 
 
-def test_one_client_per_pool_and_the_cache_still_works():
+def test_one_client_and_the_cache_still_works():
     client = cache._cache.get_client(write=True)
     assert cache._cache.get_client(write=True) is client
-    cache.set("reuse-test", 1, 30)
-    assert cache.incr("reuse-test") == 2
-    assert cache.get("reuse-test") == 2
-    assert cache._cache.get_client(write=True) is client
-    cache.delete("reuse-test")
+    cache.set("shared-test", 1, 30)
+    assert cache.incr("shared-test") == 2
+    assert cache.get("shared-test") == 2
+    cache.delete("shared-test")
+
+
+@pytest.mark.asyncio
+async def test_every_context_shares_the_pool():
+    """Each asyncio task (each socket) sees a cache object of its own; not a pool of its own."""
+
+    async def pool_seen():
+        return id(caches["default"]._cache.get_client(write=True).connection_pool)
+
+    loop = asyncio.get_running_loop()
+    # Each in a context of its own, as each socket's task under the ASGI server.
+    tasks = [loop.create_task(pool_seen(), context=contextvars.Context()) for _ in range(20)]
+    assert len(set(await asyncio.gather(*tasks))) == 1
