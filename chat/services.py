@@ -5,6 +5,7 @@ written in batches by `chat.visitor_messages` (re-exported here).
 """
 
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -16,7 +17,7 @@ from analytics.models import EventType
 from analytics.services import event_record
 from websites.models import Membership
 
-from . import realtime
+from . import realtime, selectors
 from .errors import chat_closed, invalid, not_found
 from .messaging import Posted, append, check_attachment_id, check_client_id, check_content, find_attachment
 from .models import (
@@ -77,14 +78,36 @@ def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id
 # --- visitors ------------------------------------------------------------------
 
 
+@dataclass
+class VisitorSession:
+    visitor: Visitor
+    chat: Chat | None
+    history: list[Message]
+
+
+def visitor_session(*, website_id: int, visitor_id: str, known: bool, user_agent: str = "") -> VisitorSession:
+    """What a visitor socket needs at connect, in one trip to the database thread:
+    the visitor (made or renewed), its active chat and that chat's latest messages.
+    A visitor just made (`known` false: no valid token) has no chat to look for."""
+    visitor = visitor_connect(
+        website_id=website_id, visitor_id=visitor_id, user_agent=user_agent, known=known
+    )
+    chat = selectors.active_chat_for_visitor(website_id=website_id, visitor=visitor) if known else None
+    history = selectors.messages_latest(chat_id=chat.id) if chat else []
+    return VisitorSession(visitor, chat, history)
+
+
 @transaction.atomic
-def visitor_connect(*, website_id: int, visitor_id: str | None, user_agent: str = "") -> Visitor:
+def visitor_connect(
+    *, website_id: int, visitor_id: str | None, user_agent: str = "", known: bool = True
+) -> Visitor:
     """The visitor with this id (made when new), with its visit renewed or begun.
 
-    `visitor_id` comes from a verified visitor token or was just generated."""
+    `visitor_id` comes from a verified visitor token or was just generated
+    (`known` false: then there is no row to look for)."""
     now = timezone.now()
     visitor = None
-    if visitor_id:
+    if visitor_id and known:
         visitor = (
             Visitor.objects.select_for_update().filter(website_id=website_id, visitor_id=visitor_id).first()
         )

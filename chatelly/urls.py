@@ -32,8 +32,9 @@ if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
     # Local uploads are served by the application (or nginx, with the same headers).
     urlpatterns.append(path(f"{settings.MEDIA_URL.strip('/')}/<path:path>", media.serve_media, name="media"))
 
-if not settings.PRODUCTION:
-    urlpatterns.append(path("demo/<str:widget_key>", demo_page, name="demo"))
+# Development only: the view answers 404 in production (checked per request, so
+# the route does not depend on the settings at the moment this module loads).
+urlpatterns.append(path("demo/<str:widget_key>", demo_page, name="demo"))
 
 handler400 = "chatelly.api.views.bad_request"
 handler403 = "chatelly.api.views.permission_denied"

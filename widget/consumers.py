@@ -76,19 +76,17 @@ class VisitorSocket(ChatSocket):
             return await self.close_with(realtime.CLOSE_OVER_LIMIT)
         try:
             user_agent = (_header(self.scope, b"user-agent") or "")[:512]
-            self.visitor = await self.call(
-                services.visitor_connect,
+            session = await self.call(
+                services.visitor_session,
                 website_id=self.site["id"],
                 visitor_id=self.visitor_id,
+                known=token_visitor is not None,
                 user_agent=user_agent,
             )
-            chat = await self.read(
-                selectors.active_chat_for_visitor, website_id=self.site["id"], visitor=self.visitor
-            )
-            history = await self.read(selectors.messages_latest, chat_id=chat.id) if chat else None
         except Unavailable:
             await self.send_error("unavailable", "Storage is down; try again later.")
             return await self.close_with(realtime.CLOSE_SERVER_ERROR)
+        self.visitor, chat, history = session.visitor, session.chat, session.history
 
         await self.join_groups(
             [
