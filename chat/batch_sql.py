@@ -15,19 +15,43 @@ from django.utils import timezone
 
 from chatelly.db import execute
 
-from .models import Chat, ChatStatus, Message
+from .models import Chat, ChatStatus, Message, Visitor
 
 
 def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _models(model, sql_after_from: str, params: list) -> list:
+def _models(model, sql_after_from: str, params: list, update: str = "", update_params=()) -> list:
+    """Model instances from a SELECT (or, given `update`, an UPDATE ... RETURNING)."""
     fields = model._meta.concrete_fields
     columns = ", ".join(f'c."{field.column}"' for field in fields)
-    rows = execute(f"SELECT {columns} FROM {model._meta.db_table} AS c {sql_after_from}", params)  # noqa: S608
+    table = model._meta.db_table
+    if update:
+        sql = f"{update.format(table=table)} {sql_after_from} RETURNING {columns}"
+        rows = execute(sql, [*update_params, *params])
+    else:
+        rows = execute(f"SELECT {columns} FROM {table} AS c {sql_after_from}", params)  # noqa: S608
     names = [field.attname for field in fields]
     return [model.from_db(connection.alias, names, row) for row in rows]
+
+
+def visitor_returns(*, website_id: int, visitor_id: str, now, gap_start, new_session: str, user_agent: str):
+    """Renew a returning visitor's visit in one statement; the visitor, or None.
+    A new session begins when the last one ended before `gap_start`."""
+    if not _postgres():
+        return None  # the ORM path (the caller's) does the same in a few statements
+    found = _models(
+        Visitor,
+        "WHERE c.website_id = %s AND c.visitor_id = %s",
+        [website_id, visitor_id],
+        update=(
+            "UPDATE {table} AS c SET session_id = CASE WHEN c.last_seen < %s THEN %s ELSE c.session_id END, "
+            "last_seen = %s, user_agent = CASE WHEN %s <> '' THEN %s ELSE c.user_agent END"
+        ),
+        update_params=[gap_start, new_session, now, user_agent, user_agent],
+    )
+    return found[0] if found else None
 
 
 def lock_active_chats(visitors: list[tuple[int, int]]) -> list[Chat]:

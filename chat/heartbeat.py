@@ -16,12 +16,15 @@ import time
 from typing import Protocol
 
 from asgiref.sync import sync_to_async
+from channels.db import database_sync_to_async
+from django.utils import timezone
 
-from . import presence
+from . import presence, services
 
 logger = logging.getLogger("chatelly.heartbeat")
 
 ONLINE_CACHE_SECONDS = 2.0
+SEEN_SECONDS = 1.0
 
 
 class Beating(Protocol):
@@ -36,6 +39,8 @@ class Heartbeat:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.sockets: dict[int, Beating] = {}
+        self._seen: dict[int, object] = {}  # visitor pk -> when its last socket closed
+        self._seen_task: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
         self._online: dict[int, tuple[bool, float]] = {}  # website -> (answer, read at)
         self._reading: dict[int, tuple[asyncio.Task, float]] = {}
@@ -47,6 +52,23 @@ class Heartbeat:
 
     def discard(self, socket: Beating) -> None:
         self.sockets.pop(id(socket), None)
+
+    def visitor_gone(self, visitor_pk: int) -> None:
+        """A visitor's last socket closed: store `last_seen` within SEEN_SECONDS, with
+        everyone else's (a restart closes thousands of sockets at once; one
+        database trip each queued the reconnecting sockets behind them)."""
+        self._seen[visitor_pk] = timezone.now()
+        if self._seen_task is None or self._seen_task.done():
+            self._seen_task = asyncio.ensure_future(self._store_seen())
+
+    async def _store_seen(self) -> None:
+        await asyncio.sleep(SEEN_SECONDS)
+        seen, self._seen = self._seen, {}
+        latest = max(seen.values())  # within SEEN_SECONDS of each
+        try:
+            await database_sync_to_async(services.visitors_seen)(visitor_pks=list(seen), at=latest)
+        except Exception:  # the database is down: last_seen is a hint, not data
+            logger.warning("storing last_seen failed", exc_info=True)
 
     async def _forever(self) -> None:
         while self.sockets:

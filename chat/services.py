@@ -17,7 +17,7 @@ from analytics.models import EventType
 from analytics.services import event_record
 from websites.models import Membership
 
-from . import realtime, selectors
+from . import batch_sql, realtime, selectors
 from .errors import chat_closed, invalid, not_found
 from .messaging import Posted, append, check_attachment_id, check_client_id, check_content, find_attachment
 from .models import (
@@ -108,6 +108,17 @@ def visitor_connect(
     now = timezone.now()
     visitor = None
     if visitor_id and known:
+        visitor = batch_sql.visitor_returns(
+            website_id=website_id,
+            visitor_id=visitor_id,
+            now=now,
+            gap_start=now - VISIT_GAP,
+            new_session=new_session_id(),
+            user_agent=user_agent[:512],
+        )
+        if visitor is not None:
+            _event(visitor, EventType.WIDGET_LOADED)
+            return visitor
         visitor = (
             Visitor.objects.select_for_update().filter(website_id=website_id, visitor_id=visitor_id).first()
         )
@@ -143,7 +154,12 @@ def _event(visitor: Visitor, event_type: str, **data) -> None:
 
 def visitor_seen(*, visitor_pk: int) -> None:
     """The visitor's last socket just closed: the visit's gap starts now."""
-    Visitor.objects.filter(pk=visitor_pk).update(last_seen=timezone.now())
+    visitors_seen(visitor_pks=[visitor_pk])
+
+
+def visitors_seen(*, visitor_pks: list[int], at=None) -> None:
+    """`visitor_seen` for many visitors in one statement (sockets report it in batches)."""
+    Visitor.objects.filter(pk__in=visitor_pks).update(last_seen=at or timezone.now())
 
 
 @transaction.atomic

@@ -1,6 +1,5 @@
 """The visitor socket: /widget/ws/<widget_key>?token=<visitor token> (PROTOCOL.md)."""
 
-import contextlib
 import logging
 import time
 from urllib.parse import parse_qs
@@ -178,8 +177,7 @@ class VisitorSocket(ChatSocket):
             logger.warning("presence leave failed", exc_info=True)
             return
         if tabs_left == 0 and self.visitor is not None:
-            with contextlib.suppress(Unavailable):
-                await self.call(services.visitor_seen, visitor_pk=self.visitor.pk)
+            heartbeat().visitor_gone(self.visitor.pk)
             if self.chat_id:
                 await realtime.visitor_presence(
                     website_id=self.site["id"], chat_id=self.chat_id, visitor_id=self.visitor_id, online=False

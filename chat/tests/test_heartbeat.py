@@ -75,3 +75,39 @@ async def test_closed_sockets_leave_the_heartbeat(site):
     for socket in sockets:
         await socket.close()
     assert beat.sockets == {}
+
+
+async def test_last_seen_is_stored_in_one_batch_after_the_last_tab_closes(site, monkeypatch):
+    from chat import heartbeat as heartbeat_module
+    from chat.models import Visitor
+
+    monkeypatch.setattr(heartbeat_module, "SEEN_SECONDS", 0.05)
+    sockets = [await connected_visitor(site.widget_key) for _ in range(3)]
+    before = {v.pk: v.last_seen for v in await sync_to_async(list)(Visitor.objects.all())}
+    await asyncio.sleep(0.01)
+    for socket, _ in sockets:
+        await socket.close()
+    await asyncio.sleep(0.3)
+    after = {v.pk: v.last_seen for v in await sync_to_async(list)(Visitor.objects.all())}
+    assert len(after) == 3 and all(after[pk] > before[pk] for pk in before)
+
+
+async def test_a_returning_visitor_keeps_its_session_within_the_gap_and_gets_a_new_one_after(site):
+    from datetime import timedelta
+
+    from chat import services
+    from chat.models import Visitor
+
+    first, session = await connected_visitor(site.widget_key)
+    await first.close()
+    visitor = await sync_to_async(Visitor.objects.get)(visitor_id=session["visitor_id"])
+    again, _ = await connected_visitor(site.widget_key, token=session["token"])
+    await again.close()
+    same = await sync_to_async(Visitor.objects.get)(pk=visitor.pk)
+    assert same.session_id == visitor.session_id and same.last_seen >= visitor.last_seen
+    old = same.last_seen - services.VISIT_GAP - timedelta(minutes=1)
+    await sync_to_async(Visitor.objects.filter(pk=visitor.pk).update)(last_seen=old)
+    later, _ = await connected_visitor(site.widget_key, token=session["token"])
+    renewed = await sync_to_async(Visitor.objects.get)(pk=visitor.pk)
+    assert renewed.session_id != visitor.session_id and renewed.last_seen > old
+    await later.close()
