@@ -11,6 +11,7 @@ from collections import deque
 
 from channels.consumer import get_handler_name
 from channels.db import database_sync_to_async
+from channels.exceptions import StopConsumer
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
@@ -107,7 +108,11 @@ class ChatSocket(AsyncWebsocketConsumer):
                 **self.log_context(),
             )
             self.opened_at = None
-        await super().websocket_disconnect(message)
+        # As Channels' own, without its hop to the database thread to close old
+        # connections (ours go back to the pool after every call): a restart
+        # closes thousands of sockets at once, and the reconnects queued behind them.
+        await self.disconnect(message["code"])
+        raise StopConsumer()
 
     @property
     def connection_id(self) -> str:
