@@ -155,10 +155,16 @@ def local_media(settings, tmp_path):
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_worker_thread_connections():
-    """Async tests reach the ORM from asgiref's worker thread; close its connection at the end."""
+def _close_worker_thread_connections(django_db_setup):
+    """Async tests reach the ORM from asgiref's worker thread; close its connection, and the
+    connection pool, before the test database is dropped (this tears down before it)."""
     yield
     from asgiref.sync import SyncToAsync
     from django.db import connections
 
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+    for connection in connections.all():
+        if getattr(connection, "close_pool", None) and connection.settings_dict.get("OPTIONS", {}).get(
+            "pool"
+        ):
+            connection.close_pool()
