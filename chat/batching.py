@@ -21,6 +21,7 @@ from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
 from chatelly import metrics
+from chatelly.loops import for_this_loop
 
 from . import presence, realtime, services
 
@@ -120,11 +121,5 @@ _batchers: dict[asyncio.AbstractEventLoop, MessageBatcher] = {}
 
 
 def batcher() -> MessageBatcher:
-    """This event loop's writer (tests run several loops in one process)."""
-    loop = asyncio.get_running_loop()
-    found = _batchers.get(loop)
-    if found is None:
-        for old in [other for other in _batchers if other.is_closed()]:
-            del _batchers[old]
-        found = _batchers[loop] = MessageBatcher(settings.CHATELLY_WRITE_MAX_WAIT)
-    return found
+    """This event loop's writer."""
+    return for_this_loop(_batchers, lambda: MessageBatcher(settings.CHATELLY_WRITE_MAX_WAIT))

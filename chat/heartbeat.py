@@ -19,6 +19,8 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from chatelly.loops import for_this_loop
+
 from . import presence, services
 
 logger = logging.getLogger("chatelly.heartbeat")
@@ -126,11 +128,5 @@ _heartbeats: dict[asyncio.AbstractEventLoop, Heartbeat] = {}
 
 
 def heartbeat() -> Heartbeat:
-    """This event loop's heartbeat (tests run several loops in one process)."""
-    loop = asyncio.get_running_loop()
-    found = _heartbeats.get(loop)
-    if found is None:
-        for old in [other for other in _heartbeats if other.is_closed()]:
-            del _heartbeats[old]
-        found = _heartbeats[loop] = Heartbeat(presence.HEARTBEAT_SECONDS)
-    return found
+    """This event loop's heartbeat."""
+    return for_this_loop(_heartbeats, lambda: Heartbeat(presence.HEARTBEAT_SECONDS))
