@@ -46,6 +46,7 @@ def clean_cache():
     from analytics import services as analytics_services
 
     _clear_cache()
+    analytics_services.background = False  # flush() writes, on the test's own connection
     analytics_services.discard_pending()
     yield
     analytics_services.discard_pending()

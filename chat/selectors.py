@@ -57,6 +57,15 @@ def chat_get_for_user(*, user, chat_id) -> Chat:
     return chat
 
 
+def chat_id_for_user(*, user, chat_id) -> int:
+    """The chat's id when the user may see it (NotFound otherwise): a permission check
+    without loading the chat, for reads that need only its messages."""
+    found = Chat.objects.filter(id=chat_id, website__memberships__user=user).values_list("id", flat=True)[:1]
+    if not found:
+        raise NotFound()
+    return found[0]
+
+
 def chats_visible_to(*, user, chat_ids: list[int]) -> dict[int, int]:
     """{chat id: last_seq} of the listed chats on the user's websites."""
     rows = Chat.objects.filter(id__in=chat_ids, website__memberships__user=user).values_list("id", "last_seq")

@@ -110,10 +110,10 @@ class ChatMessagesView(APIView):
         responses={200: MessagePageSchema, **errors(400, 401, 404)},
     )
     def get(self, request, chat_id):
-        chat = selectors.chat_get_for_user(user=request.user, chat_id=chat_id)
+        chat_id = selectors.chat_id_for_user(user=request.user, chat_id=chat_id)
         after = _int_param(request, "after", 0, minimum=0)
         limit = min(max(_int_param(request, "limit", 50, minimum=-(10**9)), 1), selectors.MAX_PAGE)
-        messages = selectors.messages_after(chat_id=chat.id, after=after, limit=limit)
+        messages = selectors.messages_after(chat_id=chat_id, after=after, limit=limit)
         return Response(
             {
                 "results": [message_to_dict(m) for m in messages],
