@@ -11,6 +11,8 @@ import uuid
 
 import structlog
 
+from .middleware import BothModes
+
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{1,64}$")
 request_log = structlog.get_logger("chatelly.requests")
 
@@ -67,19 +69,18 @@ def _import(path: str):
     return getattr(__import__(module, fromlist=[name]), name)
 
 
-class RequestLogMiddleware:
+class RequestLogMiddleware(BothModes):
     """Binds a request id, answers it in X-Request-ID, and logs one line per request."""
 
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
+    def before(self, request):
         incoming = request.headers.get("X-Request-ID", "")
         request_id = incoming if _REQUEST_ID.match(incoming) else uuid.uuid4().hex
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(request_id=request_id)
-        started = time.perf_counter()
-        response = self.get_response(request)
+        return request_id, time.perf_counter()
+
+    def after(self, request, response, state):
+        request_id, started = state
         response["X-Request-ID"] = request_id
         user = getattr(request, "user", None)
         match = getattr(request, "resolver_match", None)

@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, ge
 
 from .api.client_ip import client_ip_for_request
 from .api.views import _json, get_only
+from .middleware import BothModes
 
 WS_CONNECTIONS = Gauge("chatelly_ws_connections", "Open WebSocket connections.", ["kind"])
 MESSAGES = Counter("chatelly_messages_total", "Messages stored.", ["sender_type"])
@@ -75,13 +76,11 @@ def metrics_view(request):
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
 
 
-class HttpMetricsMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
+class HttpMetricsMiddleware(BothModes):
+    def before(self, request):
+        return time.perf_counter()
 
-    def __call__(self, request):
-        started = time.perf_counter()
-        response = self.get_response(request)
+    def after(self, request, response, started):
         view = view_label(request)
         HTTP_REQUESTS.labels(view=view, method=request.method, status=str(response.status_code)).inc()
         HTTP_LATENCY.labels(view=view).observe(time.perf_counter() - started)

@@ -72,7 +72,7 @@ MIDDLEWARE = [
     "chatelly.logs.RequestLogMiddleware",
     "chatelly.metrics.HttpMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "chatelly.middleware.StaticFilesMiddleware",  # WhiteNoise, in the handler's mode
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",

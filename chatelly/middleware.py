@@ -1,0 +1,64 @@
+"""Middleware that runs in the ASGI handler's own mode.
+
+A sync-only middleware makes Django hop to a thread and back for every request
+that passes it (under ASGI each hop is a new thread per request), so the outer
+middleware here take both modes: REST requests then cross to a thread once, for
+the view, instead of three times.
+"""
+
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from whitenoise.middleware import WhiteNoiseMiddleware
+
+
+class BothModes:
+    """Base for a middleware with `before(request)` and `after(request, response, state)`."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        state = self.before(request)
+        return self.after(request, self.get_response(request), state)
+
+    async def __acall__(self, request):
+        state = self.before(request)
+        return self.after(request, await self.get_response(request), state)
+
+    def before(self, request):
+        return None
+
+    def after(self, request, response, state):
+        return response
+
+
+class StaticFilesMiddleware(WhiteNoiseMiddleware):
+    """WhiteNoise, without a thread hop for the requests that are not for static files."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response=None, *args, **kwargs):
+        super().__init__(get_response, *args, **kwargs)
+        self.is_async = iscoroutinefunction(get_response)
+        if self.is_async:
+            markcoroutinefunction(self)
+
+    def __call__(self, request):
+        if self.is_async:
+            return self.__acall__(request)
+        return super().__call__(request)
+
+    async def __acall__(self, request):
+        path = request.path_info
+        static_file = self.find_file(path) if self.autorefresh else self.files.get(path)
+        if static_file is not None:
+            return await sync_to_async(self.serve, thread_sensitive=False)(static_file, request)
+        return await self.get_response(request)
