@@ -42,10 +42,17 @@ def event_record(
     *, website_id: int, event_type: str, visitor_id: str = "", session_id: str = "", data=None
 ) -> None:
     """Queue an event once the current transaction commits (at once outside one)."""
-    if not settings.CHATELLY_ANALYTICS_ENABLED:
-        return
-    event = (website_id, event_type, data or {}, visitor_id or "", session_id or "", timezone.now())
-    transaction.on_commit(lambda: _enqueue(event))
+    events_record(
+        [
+            {
+                "website_id": website_id,
+                "event_type": event_type,
+                "visitor_id": visitor_id,
+                "session_id": session_id,
+                "data": data,
+            }
+        ]
+    )
 
 
 def events_record(events: list[dict]) -> None:

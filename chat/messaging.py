@@ -9,7 +9,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from analytics.models import EventType
-from analytics.services import event_record, events_record
+from analytics.services import events_record
 from chatelly import metrics
 
 from . import realtime
@@ -167,20 +167,7 @@ def messages_stored(stored: list[tuple[Chat, Message, str | None, bool]]) -> Non
 
 def message_stored(chat: Chat, message: Message, *, exclude: str | None = None) -> None:
     """After-commit effects of a stored message: metric, analytics event, live frames."""
-    transaction.on_commit(metrics.MESSAGES.labels(sender_type=message.sender_type).inc)
-    event_record(
-        website_id=chat.website_id,
-        event_type=EventType.MESSAGE_SENT,
-        visitor_id=chat.visitor_id,
-        session_id=chat.session_id,
-        data={"sender_type": message.sender_type, "chat_id": chat.id, "seq": message.seq},
-    )
-    realtime.message_on_commit(
-        website_id=chat.website_id,
-        visitor_id=chat.visitor_id,
-        message=message_to_dict(message),
-        exclude=exclude,
-    )
+    messages_stored([(chat, message, exclude, False)])
 
 
 def append(chat: Chat, *, exclude: str | None = None, **fields) -> Message:

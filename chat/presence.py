@@ -226,10 +226,6 @@ def visitor_entries(*, ip: str, website_id: int, visitor_id: str, connection_id:
     return [(ip_key, connection_id), (visitors_key, visitor_id), (tabs_key, connection_id)]
 
 
-def visitor_renew(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> None:
-    renew(visitor_entries(ip=ip, website_id=website_id, visitor_id=visitor_id, connection_id=connection_id))
-
-
 def renew(entries: list[tuple[str, str]]) -> None:
     """Push the expiry of these (set, member) entries, for any number of sockets at once."""
     _store().renew(entries, time.time() + TTL_SECONDS)

@@ -197,23 +197,12 @@ def chat_started_event(*, website_id: int, chat: dict) -> tuple[str, dict]:
     return agents_group(website_id), _forward({"type": "chat_started", "chat": chat})
 
 
-def chat_started_on_commit(*, website_id: int, chat: dict) -> None:
-    _on_commit(*chat_started_event(website_id=website_id, chat=chat))
-
-
 def message_events(*, website_id: int, visitor_id: str, message: dict, exclude: str | None = None) -> list:
     frame = {"type": "message", "message": message}
     return [
         (agents_group(website_id), _forward(frame, exclude)),
         (visitor_group(website_id, visitor_id), _forward(frame, exclude)),
     ]
-
-
-def message_on_commit(*, website_id: int, visitor_id: str, message: dict, exclude: str | None = None) -> None:
-    for group, event in message_events(
-        website_id=website_id, visitor_id=visitor_id, message=message, exclude=exclude
-    ):
-        _on_commit(group, event)
 
 
 def chat_status_on_commit(

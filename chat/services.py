@@ -152,13 +152,9 @@ def _event(visitor: Visitor, event_type: str, **data) -> None:
     )
 
 
-def visitor_seen(*, visitor_pk: int) -> None:
-    """The visitor's last socket just closed: the visit's gap starts now."""
-    visitors_seen(visitor_pks=[visitor_pk])
-
-
 def visitors_seen(*, visitor_pks: list[int], at=None) -> None:
-    """`visitor_seen` for many visitors in one statement (sockets report it in batches)."""
+    """These visitors' last sockets closed: their visits' gap starts `at` (now). Sockets
+    report it in batches (chat.heartbeat)."""
     Visitor.objects.filter(pk__in=visitor_pks).update(last_seen=at or timezone.now())
 
 

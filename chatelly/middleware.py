@@ -10,14 +10,13 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from whitenoise.middleware import WhiteNoiseMiddleware
 
 
-class BothModes:
-    """Base for a middleware with `before(request)` and `after(request, response, state)`."""
+class InHandlersMode:
+    """Runs sync or async, as the handler inside it does; `sync_call` is the sync body."""
 
     sync_capable = True
     async_capable = True
 
-    def __init__(self, get_response):
-        self.get_response = get_response
+    def take_mode(self, get_response) -> None:
         self.is_async = iscoroutinefunction(get_response)
         if self.is_async:
             markcoroutinefunction(self)
@@ -25,6 +24,17 @@ class BothModes:
     def __call__(self, request):
         if self.is_async:
             return self.__acall__(request)
+        return self.sync_call(request)
+
+
+class BothModes(InHandlersMode):
+    """Base for a middleware with `before(request)` and `after(request, response, state)`."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.take_mode(get_response)
+
+    def sync_call(self, request):
         state = self.before(request)
         return self.after(request, self.get_response(request), state)
 
@@ -39,22 +49,15 @@ class BothModes:
         return response
 
 
-class StaticFilesMiddleware(WhiteNoiseMiddleware):
+class StaticFilesMiddleware(InHandlersMode, WhiteNoiseMiddleware):
     """WhiteNoise, without a thread hop for the requests that are not for static files."""
-
-    sync_capable = True
-    async_capable = True
 
     def __init__(self, get_response=None, *args, **kwargs):
         super().__init__(get_response, *args, **kwargs)
-        self.is_async = iscoroutinefunction(get_response)
-        if self.is_async:
-            markcoroutinefunction(self)
+        self.take_mode(get_response)
 
-    def __call__(self, request):
-        if self.is_async:
-            return self.__acall__(request)
-        return super().__call__(request)
+    def sync_call(self, request):
+        return WhiteNoiseMiddleware.__call__(self, request)
 
     async def __acall__(self, request):
         path = request.path_info
