@@ -163,7 +163,10 @@ def _close_worker_thread_connections(django_db_setup):
     from asgiref.sync import SyncToAsync
     from django.db import connections
 
+    from chatelly import async_db
+
     SyncToAsync.single_thread_executor.submit(connections.close_all).result(timeout=10)
+    async_db.close_all()
     for connection in connections.all():
         if getattr(connection, "close_pool", None) and connection.settings_dict.get("OPTIONS", {}).get(
             "pool"

@@ -22,28 +22,57 @@ def iso(value: datetime | None) -> str | None:
 def attachment_to_dict(attachment: Attachment | None) -> dict | None:
     if attachment is None:
         return None
-    return {
-        "id": attachment.id,
-        "url": attachment.file.url,
-        "name": attachment.name,
-        "size": attachment.size,
-        "content_type": attachment.content_type,
-    }
+    return _attachment_dict(
+        attachment.id, attachment.file.url, attachment.name, attachment.size, attachment.content_type
+    )
+
+
+def _attachment_dict(id, url, name, size, content_type) -> dict:
+    return {"id": id, "url": url, "name": name, "size": size, "content_type": content_type}
 
 
 def message_to_dict(message: Message) -> dict:
+    attachment = message.attachment if message.attachment_id else None
+    return _message_dict(
+        message.id,
+        message.chat_id,
+        message.seq,
+        message.content,
+        message.type,
+        message.sender_type,
+        message.sender_id,
+        message.is_from_bot,
+        message.client_id,
+        attachment_to_dict(attachment),
+        iso(message.created_at),
+    )
+
+
+def message_row_to_dict(row: tuple, attachment_url) -> dict:
+    """A message from a row of (message id, chat_id, seq, content, type, sender_type,
+    sender_id, is_from_bot, client_id, attachment id, file, name, size, content_type,
+    created_at as `iso()` writes it), for reads that skip the ORM."""
+    attachment = None
+    if row[9] is not None:
+        attachment = _attachment_dict(row[9], attachment_url(row[10]), *row[11:14])
+    return _message_dict(*row[:9], attachment, row[14])
+
+
+def _message_dict(
+    id, chat_id, seq, content, type, sender_type, sender_id, is_from_bot, client_id, attachment, created_at
+):
     return {
-        "id": message.id,
-        "chat_id": message.chat_id,
-        "seq": message.seq,
-        "content": message.content,
-        "type": message.type,
-        "sender_type": message.sender_type,
-        "sender_id": message.sender_id,
-        "is_from_bot": message.is_from_bot,
-        "client_id": message.client_id,
-        "attachment": attachment_to_dict(message.attachment) if message.attachment_id else None,
-        "created_at": iso(message.created_at),
+        "id": id,
+        "chat_id": chat_id,
+        "seq": seq,
+        "content": content,
+        "type": type,
+        "sender_type": sender_type,
+        "sender_id": sender_id,
+        "is_from_bot": is_from_bot,
+        "client_id": client_id,
+        "attachment": attachment,
+        "created_at": created_at,
     }
 
 

@@ -15,6 +15,7 @@ from websites.selectors import website_get_for_user
 
 from . import selectors, services
 from .errors import ChatError
+from .message_page import page_params, with_fast_get
 from .serializers import (
     AgentMessageInput,
     AgentUploadSchema,
@@ -39,19 +40,6 @@ def api_error(exc: ChatError) -> Exception:
     if exc.code == "not_found" and exc.field in (None, "chat_id"):
         return NotFound()
     return ValidationError({exc.field or "non_field_errors": exc.message})
-
-
-def _int_param(request, name: str, default: int, *, minimum: int) -> int:
-    raw = request.query_params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: "Must be an integer."}) from None
-    if value < minimum:
-        raise ValidationError({name: f"At least {minimum}."})
-    return value
 
 
 def _change_then_show(request, chat_id, service, **kwargs) -> Response:
@@ -100,6 +88,11 @@ class ChatDetailView(APIView):
 
 
 class ChatMessagesView(APIView):
+    @classmethod
+    def as_view(cls, **initkwargs):
+        # GET is tried on the event loop first (chat/message_page.py).
+        return with_fast_get(super().as_view(**initkwargs))
+
     @extend_schema(
         tags=["chats"],
         summary="A chat's messages in seq order, after a seq",
@@ -111,8 +104,7 @@ class ChatMessagesView(APIView):
     )
     def get(self, request, chat_id):
         chat_id = selectors.chat_id_for_user(user=request.user, chat_id=chat_id)
-        after = _int_param(request, "after", 0, minimum=0)
-        limit = min(max(_int_param(request, "limit", 50, minimum=-(10**9)), 1), selectors.MAX_PAGE)
+        after, limit = page_params(request.query_params)
         messages = selectors.messages_after(chat_id=chat_id, after=after, limit=limit)
         return Response(
             {

@@ -1,0 +1,91 @@
+"""PostgreSQL from the event loop, for the few hot reads that must not cross to a thread.
+
+Django's ORM is sync: under ASGI every read goes to a thread and back. The
+reads here are single statements on psycopg's AsyncConnection, a few
+connections per event loop, in autocommit. Only PostgreSQL: on the embedded
+SQLite `available()` is False and callers take the ORM path.
+"""
+
+import asyncio
+import threading
+from contextlib import asynccontextmanager
+
+import psycopg
+from django.db import connections
+
+from .loops import for_this_loop
+
+DatabaseError = psycopg.Error
+
+# Connections per event loop (a server process has one loop).
+MAX_CONNECTIONS = 4
+
+
+class LoopConnections:
+    """A small pool bound to one event loop; connections that broke are dropped."""
+
+    def __init__(self):
+        self.idle: list[psycopg.AsyncConnection] = []
+        self.slots = asyncio.Semaphore(MAX_CONNECTIONS)
+
+    @asynccontextmanager
+    async def connection(self):
+        async with self.slots:
+            conn = self.idle.pop() if self.idle else await _connect()
+            try:
+                yield conn
+            finally:
+                idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+                if conn.broken or conn.closed or not idle:
+                    _finish(conn)
+                else:
+                    self.idle.append(conn)
+
+    def close(self) -> None:
+        while self.idle:
+            _finish(self.idle.pop())
+
+
+_by_loop: dict[asyncio.AbstractEventLoop, LoopConnections] = {}
+_lock = threading.Lock()
+
+
+def available() -> bool:
+    return connections["default"].vendor == "postgresql"
+
+
+def _params() -> dict:
+    params = connections["default"].get_connection_params()
+    params.pop("cursor_factory", None)  # Django's sync cursor class
+    params["autocommit"] = True
+    return params
+
+
+async def _connect() -> psycopg.AsyncConnection:
+    return await psycopg.AsyncConnection.connect(**_params())
+
+
+def _finish(conn: psycopg.AsyncConnection) -> None:
+    # Synchronous and loop-free: also works for a loop that is already closed.
+    conn.pgconn.finish()
+
+
+def _for_loop() -> LoopConnections:
+    with _lock:
+        return for_this_loop(_by_loop, LoopConnections, on_forget=LoopConnections.close)
+
+
+async def fetch(sql: str, params: list) -> list[tuple]:
+    """The rows of one read statement (prepared, except behind PgBouncer)."""
+    prepare = not connections["default"].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    async with _for_loop().connection() as conn:
+        cursor = await conn.execute(sql, params, prepare=prepare or None)
+        return await cursor.fetchall()
+
+
+def close_all() -> None:
+    """Close every loop's connections (tests, process end)."""
+    with _lock:
+        for pool in _by_loop.values():
+            pool.close()
+        _by_loop.clear()
