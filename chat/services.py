@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from analytics.models import EventType
 from analytics.services import event_record
+from chatelly import db
 from websites.models import Membership
 
 from . import batch_sql, realtime, selectors
@@ -89,15 +90,16 @@ def visitor_session(*, website_id: int, visitor_id: str, known: bool, user_agent
     """What a visitor socket needs at connect, in one trip to the database thread:
     the visitor (made or renewed), its active chat and that chat's latest messages.
     A visitor just made (`known` false: no valid token) has no chat to look for."""
-    visitor = visitor_connect(
+    visitor, may_have_chat = _visitor_connect(
         website_id=website_id, visitor_id=visitor_id, user_agent=user_agent, known=known
     )
-    chat = selectors.active_chat_for_visitor(website_id=website_id, visitor=visitor) if known else None
+    chat = None
+    if may_have_chat:
+        chat = selectors.active_chat_for_visitor(website_id=website_id, visitor=visitor)
     history = selectors.messages_latest(chat_id=chat.id) if chat else []
     return VisitorSession(visitor, chat, history)
 
 
-@transaction.atomic
 def visitor_connect(
     *, website_id: int, visitor_id: str | None, user_agent: str = "", known: bool = True
 ) -> Visitor:
@@ -105,8 +107,17 @@ def visitor_connect(
 
     `visitor_id` comes from a verified visitor token or was just generated
     (`known` false: then there is no row to look for)."""
+    return _visitor_connect(website_id=website_id, visitor_id=visitor_id, user_agent=user_agent, known=known)[
+        0
+    ]
+
+
+@transaction.atomic
+def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visitor, bool]:
+    """visitor_connect's visitor, and False when it is known to have no active chat."""
     now = timezone.now()
     visitor = None
+    db.commit_without_flush()  # a lost visit is renewed by the next connect (with the token's id)
     if visitor_id and known:
         visitor = batch_sql.visitor_returns(
             website_id=website_id,
@@ -117,12 +128,19 @@ def visitor_connect(
             user_agent=user_agent[:512],
         )
         if visitor is not None:
+            visitor, active_chat_id = visitor
             _event(visitor, EventType.WIDGET_LOADED)
-            return visitor
+            return visitor, active_chat_id is not None
         visitor = (
             Visitor.objects.select_for_update().filter(website_id=website_id, visitor_id=visitor_id).first()
         )
-    if visitor is None:
+    if visitor is None and not known:
+        # A fresh random id: no other tab can be making it (no savepoint's round trips).
+        visitor = Visitor(
+            website_id=website_id, visitor_id=visitor_id or new_visitor_id(), user_agent=user_agent[:512]
+        )
+        batch_sql.insert(visitor)
+    elif visitor is None:
         try:
             with transaction.atomic():
                 visitor = Visitor.objects.create(
@@ -139,7 +157,7 @@ def visitor_connect(
         visitor.user_agent = user_agent[:512] or visitor.user_agent
         visitor.save(update_fields=["session_id", "last_seen", "user_agent"])
     _event(visitor, EventType.WIDGET_LOADED)
-    return visitor
+    return visitor, known  # a visitor made just now has no chat
 
 
 def _event(visitor: Visitor, event_type: str, **data) -> None:
