@@ -18,6 +18,8 @@ import time
 from django.conf import settings
 from django.core.cache import cache
 
+from chatelly import aredis
+
 TTL_SECONDS = 60
 HEARTBEAT_SECONDS = 20
 RENEW_CHUNK = 2000  # entries per pipeline: one heartbeat renews every socket of a process
@@ -217,6 +219,37 @@ def visitor_leave(*, ip: str, website_id: int, visitor_id: str, connection_id: s
     """Tabs the visitor still has open (0 = that was the last)."""
     return _store().leave_visitor(
         _visitor_keys(ip, website_id, visitor_id), time.time(), connection_id, visitor_id
+    )
+
+
+async def visitor_join_async(**kwargs) -> int:
+    """visitor_join on the event loop: Redis' script through this loop's async
+    client (no thread), or the in-process sets of the embedded default."""
+    client = aredis.client()
+    if client is None:
+        return visitor_join(**kwargs)
+    now = time.time()
+    keys = _visitor_keys(kwargs["ip"], kwargs["website_id"], kwargs["visitor_id"])
+    args = [
+        now,
+        kwargs["connection_id"],
+        kwargs["visitor_id"],
+        now + TTL_SECONDS,
+        settings.CHATELLY_WS_CONN_PER_IP,
+        kwargs["max_users"],
+        TTL_SECONDS * 2,
+    ]
+    return int(await aredis.script(client, _JOIN_VISITOR)(keys=keys, args=args))
+
+
+async def visitor_leave_async(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> int:
+    """visitor_leave on the event loop (see visitor_join_async)."""
+    client = aredis.client()
+    if client is None:
+        return visitor_leave(ip=ip, website_id=website_id, visitor_id=visitor_id, connection_id=connection_id)
+    keys = _visitor_keys(ip, website_id, visitor_id)
+    return int(
+        await aredis.script(client, _LEAVE_VISITOR)(keys=keys, args=[time.time(), connection_id, visitor_id])
     )
 
 

@@ -4,7 +4,6 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from chat import batching, presence, realtime, selectors, services
@@ -16,7 +15,7 @@ from chat.sockets import ChatSocket, FloodGate, Unavailable
 from chat.visitor_tokens import visitor_token_make, visitor_token_read
 from chatelly import metrics
 from chatelly.api.client_ip import client_ip_for_scope
-from websites.widget_cache import active_site
+from websites.widget_cache import NOT_CACHED, active_site, cached_site
 
 from .cors import site_allows_origin
 
@@ -56,10 +55,12 @@ class VisitorSocket(ChatSocket):
 
     async def connect(self):
         key = self.scope["url_route"]["kwargs"]["widget_key"]
-        try:
-            self.site = await self.read(active_site, widget_key=key)
-        except Unavailable:
-            self.site = None
+        self.site = await cached_site(key)
+        if self.site is NOT_CACHED:
+            try:
+                self.site = await self.read(active_site, widget_key=key)
+            except Unavailable:
+                self.site = None
         if self.site is None or not site_allows_origin(self.site, _header(self.scope, b"origin")):
             return await self.close()  # before accept: the handshake gets HTTP 403
         self.flood = FloodGate(settings.CHATELLY_WS_MSG_RATE)
@@ -117,7 +118,7 @@ class VisitorSocket(ChatSocket):
 
     async def _join_presence(self) -> int:
         try:
-            tabs = await sync_to_async(presence.visitor_join, thread_sensitive=False)(
+            tabs = await presence.visitor_join_async(
                 ip=self.ip,
                 website_id=self.site["id"],
                 visitor_id=self.visitor_id,
@@ -167,7 +168,7 @@ class VisitorSocket(ChatSocket):
         if not self.joined_presence:
             return
         try:
-            tabs_left = await sync_to_async(presence.visitor_leave, thread_sensitive=False)(
+            tabs_left = await presence.visitor_leave_async(
                 ip=self.ip,
                 website_id=self.site["id"],
                 visitor_id=self.visitor_id,

@@ -62,3 +62,26 @@ def test_agents_come_and_go(clock):
     assert presence.agent_disconnected(website_ids=[7], connection_id="a") == []
     assert presence.agent_disconnected(website_ids=[7], connection_id="b") == [7]
     assert not presence.agents_online(7)
+
+
+async def test_the_event_loop_join_and_leave_share_the_sets_with_the_sync_ones(clock, settings):
+    """visitor_join_async / visitor_leave_async (the connect path's) against the same store."""
+    settings.CHATELLY_WS_CONN_PER_IP = 4
+
+    async def join_async(visitor, conn, ip="10.0.0.1", max_users=2):
+        return await presence.visitor_join_async(
+            ip=ip, website_id=1, visitor_id=visitor, connection_id=conn, max_users=max_users
+        )
+
+    assert await join_async("v1", "c1") == 1
+    assert join("v1", "c2") == 2  # the sync join sees the async one's tab
+    assert await join_async("v2", "c3") == 1
+    assert await join_async("v3", "c4") == presence.WEBSITE_FULL
+    assert await join_async("v3", "c4", max_users=0) == 1
+    assert await join_async("v4", "c5", max_users=0) == presence.IP_LIMIT
+    left = await presence.visitor_leave_async(
+        ip="10.0.0.1", website_id=1, visitor_id="v1", connection_id="c2"
+    )
+    assert left == 1
+    assert presence.visitor_leave(ip="10.0.0.1", website_id=1, visitor_id="v1", connection_id="c1") == 0
+    assert not presence.visitor_online(website_id=1, visitor_id="v1")

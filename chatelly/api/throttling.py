@@ -1,16 +1,13 @@
 """The whole-API rate limit per user (per client IP for anonymous calls)."""
 
-import asyncio
-
-import redis.asyncio as aredis
 from django.conf import settings
 from django.core.cache import caches
 from django_ratelimit import ALL
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
+from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
-from chatelly import metrics
-from chatelly.loops import for_this_loop
+from chatelly import aredis, metrics
 
 from .client_ip import client_ip_for_request
 
@@ -47,25 +44,25 @@ class ApiRateThrottle(BaseThrottle):
         return max(1, self._wait)
 
 
-_redis_by_loop: dict[asyncio.AbstractEventLoop, aredis.Redis] = {}
-
-
 async def api_call_counted(user_id: int) -> bool | None:
     """Count a user's API call on the event loop, in the same counter as
     ApiRateThrottle (django-ratelimit's key): True if within the rate, False
-    if over it, None where only the sync cache can count (no Redis)."""
-    if not settings.REDIS_URL:
+    if over it, None where only the sync cache can count (no Redis, or it did not answer)."""
+    client = aredis.client()
+    if client is None:
         return None
     rate = settings.CHATELLY_RATE_API
     limit, period = _split_rate(rate)
     value = _user_key(user_id)
     cache = caches[settings.RATELIMIT_USE_CACHE]
     key = cache.make_and_validate_key(_make_cache_key(GROUP, _get_window(value, period), rate, value, ALL))
-    client = for_this_loop(_redis_by_loop, lambda: aredis.Redis.from_url(cache._servers[0]))
-    async with client.pipeline(transaction=False) as pipe:
-        pipe.set(key, 0, nx=True, ex=period + EXPIRATION_FUDGE)
-        pipe.incr(key)
-        _, count = await pipe.execute()
+    try:
+        async with client.pipeline(transaction=False) as pipe:
+            pipe.set(key, 0, nx=True, ex=period + EXPIRATION_FUDGE)
+            pipe.incr(key)
+            _, count = await pipe.execute()
+    except (RedisError, OSError):  # the DRF view answers, through the cache
+        return None
     if count > limit:
         metrics.RATE_LIMITED.labels(scope="api").inc()
         return False
