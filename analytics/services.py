@@ -57,15 +57,27 @@ def event_record(
 
 def events_record(events: list[dict]) -> None:
     """Several events (each as `event_record`'s arguments), with one commit hook."""
+    rows = _rows(events)
+    if rows:
+        transaction.on_commit(lambda: [_enqueue(row) for row in rows])
+
+
+def events_record_committed(events: list[dict]) -> None:
+    """Events of a write already committed (an autocommit statement on the event
+    loop, where there is no transaction to hook): queued at once."""
+    for row in _rows(events):
+        _enqueue(row)
+
+
+def _rows(events: list[dict]) -> list[tuple]:
     if not settings.CHATELLY_ANALYTICS_ENABLED or not events:
-        return
+        return []
     now = timezone.now()
-    rows = [
+    return [
         (e["website_id"], e["event_type"], e.get("data") or {}, e.get("visitor_id") or "",
          e.get("session_id") or "", now)
         for e in events
     ]  # fmt: skip
-    transaction.on_commit(lambda: [_enqueue(row) for row in rows])
 
 
 def _enqueue(event: tuple) -> None:

@@ -26,10 +26,16 @@ def _models(model, sql: str, params: list, *, extra: int = 0) -> list:
     """Model instances from `sql`, a SELECT or an UPDATE ... RETURNING whose `{table}`
     (aliased `c`) and `{columns}` (every concrete field) are filled in here. With
     `extra` more columns after them: (instance, *extra values) per row."""
-    fields = model._meta.concrete_fields
-    columns = ", ".join(f'c."{field.column}"' for field in fields)
-    rows = execute(sql.format(table=model._meta.db_table, columns=columns), params)
-    names = [field.attname for field in fields]
+    return _from_rows(model, execute(_filled(model, sql), params), extra=extra)
+
+
+def _filled(model, sql: str) -> str:
+    columns = ", ".join(f'c."{field.column}"' for field in model._meta.concrete_fields)
+    return sql.format(table=model._meta.db_table, columns=columns)
+
+
+def _from_rows(model, rows, *, extra: int = 0) -> list:
+    names = [field.attname for field in model._meta.concrete_fields]
     if extra:
         return [(model.from_db(connection.alias, names, row[:-extra]), *row[-extra:]) for row in rows]
     return [model.from_db(connection.alias, names, row) for row in rows]
@@ -41,6 +47,12 @@ def insert(instance) -> None:
     if not _postgres():
         instance.save(force_insert=True)
         return
+    sql, values = insert_statement(instance)
+    inserted(instance, execute(sql, values)[0][0])
+
+
+def insert_statement(instance) -> tuple[str, list]:
+    """The INSERT ... RETURNING id of a new instance (its defaults and auto_now_add set)."""
     meta = instance._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     for field in fields:
@@ -49,12 +61,25 @@ def insert(instance) -> None:
     values = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{meta.pk.column}"'  # noqa: S608
-    instance.pk = execute(sql, values)[0][0]
+    return sql, values
+
+
+def inserted(instance, pk) -> None:
+    instance.pk = pk
     instance._state.adding = False
     instance._state.db = connection.alias
 
 
-def visitor_returns(*, website_id: int, visitor_id: str, now, gap_start, new_session: str, user_agent: str):
+_VISITOR_RETURNS = (
+    "UPDATE {table} AS c SET session_id = CASE WHEN c.last_seen < %s THEN %s ELSE c.session_id END, "  # noqa: S608
+    "last_seen = %s, user_agent = CASE WHEN %s <> '' THEN %s ELSE c.user_agent END "
+    "WHERE c.website_id = %s AND c.visitor_id = %s RETURNING {columns}, "
+    f"(SELECT a.id FROM {Chat._meta.db_table} AS a WHERE a.website_id = c.website_id "
+    f"AND a.visitor_record_id = c.id AND a.status = '{ChatStatus.ACTIVE}')"
+)
+
+
+def visitor_returns(**kwargs):
     """Renew a returning visitor's visit in one statement: (the visitor, the id of
     its active chat or None), or None when there is no such visitor. A new session
     begins when the last one ended before `gap_start`. (Most returning visitors
@@ -62,16 +87,20 @@ def visitor_returns(*, website_id: int, visitor_id: str, now, gap_start, new_ses
     third of a reconnect storm's CPU.)"""
     if not _postgres():
         return None  # the ORM path (the caller's) does the same in a few statements
-    found = _models(
-        Visitor,
-        "UPDATE {table} AS c SET session_id = CASE WHEN c.last_seen < %s THEN %s ELSE c.session_id END, "  # noqa: S608
-        "last_seen = %s, user_agent = CASE WHEN %s <> '' THEN %s ELSE c.user_agent END "
-        "WHERE c.website_id = %s AND c.visitor_id = %s RETURNING {columns}, "
-        f"(SELECT a.id FROM {Chat._meta.db_table} AS a WHERE a.website_id = c.website_id "
-        f"AND a.visitor_record_id = c.id AND a.status = '{ChatStatus.ACTIVE}')",
-        [gap_start, new_session, now, user_agent, user_agent, website_id, visitor_id],
-        extra=1,
-    )
+    sql, params = visitor_returns_statement(**kwargs)
+    return visitor_returned(execute(sql, params))
+
+
+def visitor_returns_statement(
+    *, website_id: int, visitor_id: str, now, gap_start, new_session: str, user_agent: str
+) -> tuple[str, list]:
+    params = [gap_start, new_session, now, user_agent, user_agent, website_id, visitor_id]
+    return _filled(Visitor, _VISITOR_RETURNS), params
+
+
+def visitor_returned(rows) -> tuple | None:
+    """visitor_returns' answer from its statement's rows."""
+    found = _from_rows(Visitor, rows, extra=1)
     return found[0] if found else None
 
 

@@ -14,8 +14,8 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analytics.models import EventType
-from analytics.services import event_record
-from chatelly import db
+from analytics.services import event_record, events_record, events_record_committed
+from chatelly import async_db, db
 from websites.models import Membership
 
 from . import batch_sql, realtime, selectors
@@ -100,6 +100,41 @@ def visitor_session(*, website_id: int, visitor_id: str, known: bool, user_agent
     return VisitorSession(visitor, chat, history)
 
 
+async def visitor_session_on_loop(
+    *, website_id: int, visitor_id: str, known: bool, user_agent: str = ""
+) -> VisitorSession | None:
+    """visitor_session for the common connects, in one autocommit statement on the
+    event loop (no trip to the database thread): a new visitor, or a returning one
+    with no active chat. None for anything else (a chat to load, a token's visitor
+    whose row is gone, SQLite, a database error): visitor_session answers it."""
+    if not async_db.available():
+        return None
+    now = timezone.now()
+    try:
+        if known:
+            sql, params = batch_sql.visitor_returns_statement(
+                website_id=website_id,
+                visitor_id=visitor_id,
+                now=now,
+                gap_start=now - VISIT_GAP,
+                new_session=new_session_id(),
+                user_agent=user_agent[:512],
+            )
+            returned = batch_sql.visitor_returned(await async_db.fetch(sql, params))
+            if returned is None or returned[1] is not None:
+                return None
+            visitor = returned[0]
+        else:
+            visitor = Visitor(website_id=website_id, visitor_id=visitor_id, user_agent=user_agent[:512])
+            sql, values = batch_sql.insert_statement(visitor)
+            batch_sql.inserted(visitor, (await async_db.fetch(sql, values))[0][0])
+    except async_db.DatabaseError:
+        logger.warning("visitor connect on the event loop failed; the database thread retries", exc_info=True)
+        return None
+    _event(visitor, EventType.WIDGET_LOADED, committed=True)
+    return VisitorSession(visitor, None, [])
+
+
 def visitor_connect(
     *, website_id: int, visitor_id: str | None, user_agent: str = "", known: bool = True
 ) -> Visitor:
@@ -160,14 +195,15 @@ def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visi
     return visitor, known  # a visitor made just now has no chat
 
 
-def _event(visitor: Visitor, event_type: str, **data) -> None:
-    event_record(
-        website_id=visitor.website_id,
-        event_type=event_type,
-        visitor_id=visitor.visitor_id,
-        session_id=visitor.session_id,
-        data=data,
-    )
+def _event(visitor: Visitor, event_type: str, *, committed: bool = False, **data) -> None:
+    event = {
+        "website_id": visitor.website_id,
+        "event_type": event_type,
+        "visitor_id": visitor.visitor_id,
+        "session_id": visitor.session_id,
+        "data": data,
+    }
+    (events_record_committed if committed else events_record)([event])
 
 
 def visitors_seen(*, visitor_pks: list[int], at=None) -> None:

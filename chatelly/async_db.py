@@ -1,8 +1,9 @@
-"""PostgreSQL from the event loop, for the few hot reads that must not cross to a thread.
+"""PostgreSQL from the event loop, for the few hot statements that must not cross to a thread.
 
-Django's ORM is sync: under ASGI every read goes to a thread and back. The
-reads here are single statements on psycopg's AsyncConnection, a few
-connections per event loop, in autocommit. Only PostgreSQL: on the embedded
+Django's ORM is sync: under ASGI every query goes to a thread and back. The
+statements here (the messages page, a visitor's connect) are single
+statements on psycopg's AsyncConnection, a few connections per event loop,
+in autocommit. Only PostgreSQL: on the embedded
 SQLite `available()` is False and callers take the ORM path.
 """
 
@@ -58,6 +59,9 @@ def _params() -> dict:
     params = connections["default"].get_connection_params()
     params.pop("cursor_factory", None)  # Django's sync cursor class
     params["autocommit"] = True
+    # The only writes here are visits (chat.services.visitor_session_on_loop):
+    # their commits need not wait for the disk (see chatelly.db.commit_without_flush).
+    params["options"] = f"{params.get('options', '')} -c synchronous_commit=off".strip()
     return params
 
 

@@ -74,15 +74,16 @@ class VisitorSocket(ChatSocket):
         if tabs in (presence.IP_LIMIT, presence.WEBSITE_FULL):
             await self.send_error("rate_limited", "Too many connections; try again later.")
             return await self.close_with(realtime.CLOSE_OVER_LIMIT)
+        visit = {
+            "website_id": self.site["id"],
+            "visitor_id": self.visitor_id,
+            "known": token_visitor is not None,
+            "user_agent": (_header(self.scope, b"user-agent") or "")[:512],
+        }
         try:
-            user_agent = (_header(self.scope, b"user-agent") or "")[:512]
-            session = await self.call(
-                services.visitor_session,
-                website_id=self.site["id"],
-                visitor_id=self.visitor_id,
-                known=token_visitor is not None,
-                user_agent=user_agent,
-            )
+            session = await services.visitor_session_on_loop(**visit)
+            if session is None:
+                session = await self.call(services.visitor_session, **visit)
         except Unavailable:
             await self.send_error("unavailable", "Storage is down; try again later.")
             return await self.close_with(realtime.CLOSE_SERVER_ERROR)
