@@ -142,9 +142,10 @@ def visitor_connect(
 
     `visitor_id` comes from a verified visitor token or was just generated
     (`known` false: then there is no row to look for)."""
-    return _visitor_connect(website_id=website_id, visitor_id=visitor_id, user_agent=user_agent, known=known)[
-        0
-    ]
+    visitor, _ = _visitor_connect(
+        website_id=website_id, visitor_id=visitor_id, user_agent=user_agent, known=known
+    )
+    return visitor
 
 
 @transaction.atomic
