@@ -20,6 +20,7 @@ DatabaseError = psycopg.Error
 
 # Connections per event loop (a server process has one loop).
 MAX_CONNECTIONS = 4
+CONNECT_TIMEOUT_SECONDS = 2
 
 
 class LoopConnections:
@@ -62,6 +63,9 @@ def _params() -> dict:
     # The only writes here are visits (chat.services.visitor_session_on_loop):
     # their commits need not wait for the disk (see chatelly.db.commit_without_flush).
     params["options"] = f"{params.get('options', '')} -c synchronous_commit=off".strip()
+    # An unreachable server fails the call (and the caller's thread path answers)
+    # instead of holding the request for the system's TCP timeout.
+    params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     return params
 
 

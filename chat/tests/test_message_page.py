@@ -212,3 +212,16 @@ async def test_a_lost_database_connection_is_dropped_and_the_drf_view_answers(
     assert len(drf_calls) == 1  # the broken connection's request went to DRF
     assert (await _fast(async_client, path, headers)).status_code == 200
     assert len(drf_calls) == 1  # a new connection serves the next one
+
+
+async def test_when_the_loop_cannot_reach_postgresql_the_drf_view_answers(
+    async_client, chat, site_owner, drf_calls, monkeypatch
+):
+    params = async_db._params()
+    assert params["connect_timeout"] == async_db.CONNECT_TIMEOUT_SECONDS  # never the TCP timeout
+    assert "synchronous_commit=off" in params["options"]
+    monkeypatch.setattr(async_db, "_params", lambda: {**params, "port": 1})  # nothing listens there
+    headers = await sync_to_async(bearer)(site_owner)
+    answered = await _fast(async_client, f"/api/v1/chats/{chat}/messages", headers)
+    assert answered.status_code == 200 and len(answered.json()["results"]) == 7
+    assert drf_calls == [chat]
