@@ -113,12 +113,7 @@ async def visitor_session_on_loop(
     try:
         if known:
             sql, params = batch_sql.visitor_returns_statement(
-                website_id=website_id,
-                visitor_id=visitor_id,
-                now=now,
-                gap_start=now - VISIT_GAP,
-                new_session=new_session_id(),
-                user_agent=user_agent[:512],
+                **_renewal(website_id, visitor_id, user_agent, now)
             )
             returned = batch_sql.visitor_returned(await async_db.fetch(sql, params))
             if returned is None or returned[1] is not None:
@@ -155,14 +150,7 @@ def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visi
     visitor = None
     db.commit_without_flush()  # a lost visit is renewed by the next connect (with the token's id)
     if visitor_id and known:
-        visitor = batch_sql.visitor_returns(
-            website_id=website_id,
-            visitor_id=visitor_id,
-            now=now,
-            gap_start=now - VISIT_GAP,
-            new_session=new_session_id(),
-            user_agent=user_agent[:512],
-        )
+        visitor = batch_sql.visitor_returns(**_renewal(website_id, visitor_id, user_agent, now))
         if visitor is not None:
             visitor, active_chat_id = visitor
             _event(visitor, EventType.WIDGET_LOADED)
@@ -194,6 +182,18 @@ def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visi
         visitor.save(update_fields=["session_id", "last_seen", "user_agent"])
     _event(visitor, EventType.WIDGET_LOADED)
     return visitor, known  # a visitor made just now has no chat
+
+
+def _renewal(website_id: int, visitor_id: str, user_agent: str, now) -> dict:
+    """A returning visitor's visit renewed now: a new session after VISIT_GAP."""
+    return {
+        "website_id": website_id,
+        "visitor_id": visitor_id,
+        "now": now,
+        "gap_start": now - VISIT_GAP,
+        "new_session": new_session_id(),
+        "user_agent": user_agent[:512],
+    }
 
 
 def _event(visitor: Visitor, event_type: str, *, committed: bool = False, **data) -> None:
