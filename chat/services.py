@@ -84,6 +84,9 @@ class VisitorSession:
     visitor: Visitor
     chat: Chat | None
     history: list[Message]
+    # The visit is renewed but the visitor's active chat is still to be read
+    # (visitor_chat_session, in the database thread).
+    chat_to_load: bool = False
 
 
 def visitor_session(*, website_id: int, visitor_id: str, known: bool, user_agent: str = "") -> VisitorSession:
@@ -93,9 +96,13 @@ def visitor_session(*, website_id: int, visitor_id: str, known: bool, user_agent
     visitor, may_have_chat = _visitor_connect(
         website_id=website_id, visitor_id=visitor_id, user_agent=user_agent, known=known
     )
-    chat = None
-    if may_have_chat:
-        chat = selectors.active_chat_for_visitor(website_id=website_id, visitor=visitor)
+    return visitor_chat_session(visitor=visitor) if may_have_chat else VisitorSession(visitor, None, [])
+
+
+def visitor_chat_session(*, visitor: Visitor) -> VisitorSession:
+    """The session of a visitor whose visit is renewed: its active chat, if any, and
+    that chat's latest messages."""
+    chat = selectors.active_chat_for_visitor(website_id=visitor.website_id, visitor=visitor)
     history = selectors.messages_latest(chat_id=chat.id) if chat else []
     return VisitorSession(visitor, chat, history)
 
@@ -103,10 +110,11 @@ def visitor_session(*, website_id: int, visitor_id: str, known: bool, user_agent
 async def visitor_session_on_loop(
     *, website_id: int, visitor_id: str, known: bool, user_agent: str = ""
 ) -> VisitorSession | None:
-    """visitor_session for the common connects, in one autocommit statement on the
-    event loop (no trip to the database thread): a new visitor, or a returning one
-    with no active chat. None for anything else (a chat to load, a token's visitor
-    whose row is gone, SQLite, a database error): visitor_session answers it."""
+    """visitor_session's visit in one autocommit statement on the event loop (no trip
+    to the database thread): a new visitor, or a returning one renewed (with
+    `chat_to_load` when it has an active chat: visitor_chat_session reads it). None
+    for anything else (a token's visitor whose row is gone, SQLite, a database
+    error): visitor_session answers it."""
     if not async_db.available():
         return None
     now = timezone.now()
@@ -116,18 +124,19 @@ async def visitor_session_on_loop(
                 **_renewal(website_id, visitor_id, user_agent, now)
             )
             returned = batch_sql.visitor_returned(await async_db.fetch(sql, params))
-            if returned is None or returned[1] is not None:
+            if returned is None:
                 return None
-            visitor = returned[0]
+            visitor, active_chat_id = returned
         else:
             visitor = Visitor(website_id=website_id, visitor_id=visitor_id, user_agent=user_agent[:512])
             sql, values = batch_sql.insert_statement(visitor)
             batch_sql.inserted(visitor, (await async_db.fetch(sql, values))[0][0])
+            active_chat_id = None
     except async_db.DatabaseError:
         logger.warning("visitor connect on the event loop failed; the database thread retries", exc_info=True)
         return None
     _event(visitor, EventType.WIDGET_LOADED, committed=True)
-    return VisitorSession(visitor, None, [])
+    return VisitorSession(visitor, None, [], chat_to_load=active_chat_id is not None)
 
 
 def visitor_connect(

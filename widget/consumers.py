@@ -84,6 +84,8 @@ class VisitorSocket(ChatSocket):
             session = await services.visitor_session_on_loop(**visit)
             if session is None:
                 session = await self.call(services.visitor_session, **visit)
+            elif session.chat_to_load:
+                session = await self.read(services.visitor_chat_session, visitor=session.visitor)
         except Unavailable:
             await self.send_error("unavailable", "Storage is down; try again later.")
             return await self.close_with(realtime.CLOSE_SERVER_ERROR)

@@ -60,14 +60,17 @@ async def test_a_returning_visitor_without_a_chat_is_renewed(site):
     assert stored.session_id != made.session_id  # the gap began a new visit
 
 
-async def test_a_chat_to_load_or_a_missing_row_goes_to_the_database_thread(site):
+async def test_a_chat_is_read_in_the_database_thread_and_a_missing_row_made_there(site):
     visitor = await sync_to_async(services.visitor_connect)(
         website_id=site.id, visitor_id="v_chat", known=False
     )
     await sync_to_async(_post)(site, visitor)
-    assert await services.visitor_session_on_loop(website_id=site.id, visitor_id="v_chat", known=True) is None
+    renewed = await services.visitor_session_on_loop(website_id=site.id, visitor_id="v_chat", known=True)
+    assert renewed.chat_to_load and renewed.chat is None and renewed.visitor.pk == visitor.pk
+    loaded = await sync_to_async(services.visitor_chat_session)(visitor=renewed.visitor)
+    assert loaded.chat is not None and [m.content for m in loaded.history] == ["Hi"]
     full = await sync_to_async(services.visitor_session)(website_id=site.id, visitor_id="v_chat", known=True)
-    assert full.chat is not None and [m.content for m in full.history] == ["Hi"]
+    assert full.chat == loaded.chat and [m.content for m in full.history] == ["Hi"]
     assert await services.visitor_session_on_loop(website_id=site.id, visitor_id="v_gone", known=True) is None
 
 
@@ -86,4 +89,12 @@ async def test_a_socket_connects_without_the_database_thread(site, monkeypatch):
     await socket.close()
     again, back = await connected_visitor(site.widget_key, token=session["token"])
     assert back["visitor_id"] == session["visitor_id"] and calls == []
+    await again.send({"type": "message", "content": "Hi", "client_id": "c1"})
+    await again.recv_type("ack")
     await again.close()
+    # With a chat: the visit is renewed on the loop, only the chat read in the thread.
+    chatting, resumed = await connected_visitor(site.widget_key, token=session["token"])
+    assert resumed["chat"] is not None and calls == []
+    history = await chatting.recv_type("history")
+    assert [m["content"] for m in history["messages"]] == ["Hi"]
+    await chatting.close()
