@@ -65,6 +65,10 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
+def _join_args(now, conn, visitor, expires, ip_limit, max_users) -> list:
+    return [now, conn, visitor, expires, ip_limit, max_users, TTL_SECONDS * 2]
+
+
 class _RedisStore:
     def __init__(self):
         self._scripts: dict = {}
@@ -79,13 +83,19 @@ class _RedisStore:
             script = self._scripts[(id(client), source)] = client.register_script(source)
         return int(script(keys=keys, args=args, client=client))
 
-    def join_visitor(self, keys, now, conn, visitor, expires, ip_limit, max_users) -> int:
-        return self._run(
-            _JOIN_VISITOR, keys, [now, conn, visitor, expires, ip_limit, max_users, TTL_SECONDS * 2]
-        )
+    def join_visitor(self, keys, *request) -> int:
+        return self._run(_JOIN_VISITOR, keys, _join_args(*request))
 
     def leave_visitor(self, keys, now, conn, visitor) -> int:
         return self._run(_LEAVE_VISITOR, keys, [now, conn, visitor])
+
+    # The same scripts through the event loop's async client (no thread).
+
+    async def join_visitor_async(self, client, keys, *request) -> int:
+        return int(await aredis.script(client, _JOIN_VISITOR)(keys=keys, args=_join_args(*request)))
+
+    async def leave_visitor_async(self, client, keys, now, conn, visitor) -> int:
+        return int(await aredis.script(client, _LEAVE_VISITOR)(keys=keys, args=[now, conn, visitor]))
 
     def join(self, key, now, member, expires) -> int:
         return self._run(_JOIN, [key], [now, member, expires, TTL_SECONDS * 2])
@@ -201,11 +211,11 @@ def _visitor_keys(ip: str, website_id: int, visitor_id: str) -> list[str]:
 # --- visitors --------------------------------------------------------------------
 
 
-def visitor_join(*, ip: str, website_id: int, visitor_id: str, connection_id: str, max_users: int) -> int:
-    """The visitor's number of open tabs (1 = first), or IP_LIMIT / WEBSITE_FULL."""
+def _join_request(ip: str, website_id: int, visitor_id: str, connection_id: str, max_users: int) -> tuple:
     now = time.time()
-    return _store().join_visitor(
-        _visitor_keys(ip, website_id, visitor_id),
+    keys = _visitor_keys(ip, website_id, visitor_id)
+    return (
+        keys,
         now,
         connection_id,
         visitor_id,
@@ -215,42 +225,39 @@ def visitor_join(*, ip: str, website_id: int, visitor_id: str, connection_id: st
     )
 
 
+def visitor_join(*, ip: str, website_id: int, visitor_id: str, connection_id: str, max_users: int) -> int:
+    """The visitor's number of open tabs (1 = first), or IP_LIMIT / WEBSITE_FULL."""
+    return _store().join_visitor(*_join_request(ip, website_id, visitor_id, connection_id, max_users))
+
+
+def _leave_request(ip: str, website_id: int, visitor_id: str, connection_id: str) -> tuple:
+    return _visitor_keys(ip, website_id, visitor_id), time.time(), connection_id, visitor_id
+
+
 def visitor_leave(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> int:
     """Tabs the visitor still has open (0 = that was the last)."""
-    return _store().leave_visitor(
-        _visitor_keys(ip, website_id, visitor_id), time.time(), connection_id, visitor_id
-    )
+    return _store().leave_visitor(*_leave_request(ip, website_id, visitor_id, connection_id))
 
 
-async def visitor_join_async(**kwargs) -> int:
+async def visitor_join_async(
+    *, ip: str, website_id: int, visitor_id: str, connection_id: str, max_users: int
+) -> int:
     """visitor_join on the event loop: Redis' script through this loop's async
     client (no thread), or the in-process sets of the embedded default."""
+    request = _join_request(ip, website_id, visitor_id, connection_id, max_users)
     client = aredis.client()
     if client is None:
-        return visitor_join(**kwargs)
-    now = time.time()
-    keys = _visitor_keys(kwargs["ip"], kwargs["website_id"], kwargs["visitor_id"])
-    args = [
-        now,
-        kwargs["connection_id"],
-        kwargs["visitor_id"],
-        now + TTL_SECONDS,
-        settings.CHATELLY_WS_CONN_PER_IP,
-        kwargs["max_users"],
-        TTL_SECONDS * 2,
-    ]
-    return int(await aredis.script(client, _JOIN_VISITOR)(keys=keys, args=args))
+        return _memory.join_visitor(*request)
+    return await _redis.join_visitor_async(client, *request)
 
 
 async def visitor_leave_async(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> int:
     """visitor_leave on the event loop (see visitor_join_async)."""
+    request = _leave_request(ip, website_id, visitor_id, connection_id)
     client = aredis.client()
     if client is None:
-        return visitor_leave(ip=ip, website_id=website_id, visitor_id=visitor_id, connection_id=connection_id)
-    keys = _visitor_keys(ip, website_id, visitor_id)
-    return int(
-        await aredis.script(client, _LEAVE_VISITOR)(keys=keys, args=[time.time(), connection_id, visitor_id])
-    )
+        return _memory.leave_visitor(*request)
+    return await _redis.leave_visitor_async(client, *request)
 
 
 def visitor_entries(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> list:
