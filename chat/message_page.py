@@ -23,6 +23,7 @@ from accounts.models import User
 from accounts.tokens import VERSION_CLAIM
 from chatelly import async_db
 from chatelly.api.throttling import api_call_counted
+from chatelly.asgi_handler import close_on_loop
 
 from .models import Attachment
 from .selectors import MAX_PAGE
@@ -105,7 +106,7 @@ async def message_page(request, chat_id: int, *, allow: str) -> HttpResponse | N
     body = {"results": messages, "next_after": messages[-1]["seq"] if len(messages) == limit else None}
     # The user, for the request log; their id and membership were checked above.
     request.user = User(id=user_id)
-    return HttpResponse(_json(body), content_type="application/json", headers={"Allow": allow})
+    return close_on_loop(HttpResponse(_json(body), content_type="application/json", headers={"Allow": allow}))
 
 
 def _json(data) -> bytes:

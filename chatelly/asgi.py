@@ -3,30 +3,28 @@
 import gc
 import os
 
-from django.core.asgi import get_asgi_application
+import django
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "chatelly.settings")
-django_asgi_app = get_asgi_application()  # sets Django up before the imports below
+django.setup(set_prefix=False)  # as get_asgi_application() does, before the imports below
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from django.core import checks, signals  # noqa: E402
+from django.core import checks  # noqa: E402
 from django.core.exceptions import ImproperlyConfigured  # noqa: E402
-from django.db import close_old_connections, reset_queries  # noqa: E402
+from django.db import connections  # noqa: E402
 
+from chatelly.asgi_handler import PooledThreadsASGIHandler  # noqa: E402
 from chatelly.routing import websocket_urlpatterns  # noqa: E402
+
+django_asgi_app = PooledThreadsASGIHandler()
 
 # Servers such as daphne run no system checks; refuse to serve when ours fail.
 _errors = [e for e in checks.run_checks(tags=["chatelly"]) if e.is_serious()]
 if _errors:
     raise ImproperlyConfigured("; ".join(str(e) for e in _errors))
-
-# Under ASGI each request's sync code runs in a thread of its own, made for
-# that request: at request start these two act on that new thread's (absent)
-# connections, and being sync they made every request, async views too,
-# cross to a thread and back for nothing. request_finished still closes the
-# connections the request's thread used.
-signals.request_started.disconnect(reset_queries)
-signals.request_started.disconnect(close_old_connections)
+# Start-up's own connections: the loop thread must hold none, as the handler
+# closes some responses there (chatelly.asgi_handler.close_on_loop).
+connections.close_all()
 
 # What start-up made (Django, the apps, their modules) lives as long as the
 # process: out of the collector's reach, a full collection under load scans
