@@ -132,6 +132,13 @@ if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"] = env.bool(
         "DJANGO_DISABLE_SERVER_SIDE_CURSORS", default=False
     )
+    if not DATABASES["default"]["DISABLE_SERVER_SIDE_CURSORS"]:
+        # Django's default (None) turns prepared statements off for the whole
+        # connection, so the hot raw statements (chatelly.db.execute,
+        # chatelly.async_db) were parsed and planned on every run. With a
+        # threshold they are prepared after a few; the ORM's client-side-binding
+        # cursors never prepare either way. Behind PgBouncer it stays off.
+        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = 5
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # --- Redis: cache, rate-limit counters, presence, tickets, channel layer ---

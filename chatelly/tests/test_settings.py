@@ -105,7 +105,8 @@ def test_scaling_out_settings():
     code = (
         "import django, json; django.setup(); from django.conf import settings as s; "
         "print(json.dumps({'hosts': s.CHANNEL_LAYERS['default']['CONFIG']['hosts'], "
-        "'cursors': s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'], 'age': s.DATABASES['default']['CONN_MAX_AGE']}))"
+        "'cursors': s.DATABASES['default']['DISABLE_SERVER_SIDE_CURSORS'], 'age': s.DATABASES['default']['CONN_MAX_AGE'], "
+        "'prepare': s.DATABASES['default']['OPTIONS'].get('prepare_threshold', 'unset')}))"
     )
     base = {"DATABASE_URL": "postgres://postgres@127.0.0.1:6432/x", "REDIS_URL": "redis://r0:6379/0"}
     sharded = json.loads(
@@ -119,7 +120,13 @@ def test_scaling_out_settings():
             ),
         ).stdout
     )
-    assert sharded == {"hosts": ["redis://r1:6379/0", "redis://r2:6379/0"], "cursors": True, "age": 0}
+    # Behind PgBouncer nothing is prepared (Django's default, unset, is "never").
+    assert sharded == {
+        "hosts": ["redis://r1:6379/0", "redis://r2:6379/0"],
+        "cursors": True,
+        "age": 0,
+        "prepare": "unset",
+    }
     sentinel = json.loads(
         run_python(
             code,
@@ -131,4 +138,5 @@ def test_scaling_out_settings():
         ).stdout
     )
     assert sentinel["hosts"] == [{"sentinels": [["s1", 26379], ["s2", 26379]], "master_name": "chat"}]
-    assert json.loads(run_python(code, bare_env(**base)).stdout)["hosts"] == ["redis://r0:6379/0"]
+    direct = json.loads(run_python(code, bare_env(**base)).stdout)
+    assert direct["hosts"] == ["redis://r0:6379/0"] and direct["prepare"] == 5
