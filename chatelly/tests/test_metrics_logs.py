@@ -1,6 +1,7 @@
 """/metrics (access and content) and the structured logs of a real server process."""
 
 import json
+import time
 
 import pytest
 from rest_framework.test import APIClient
@@ -93,3 +94,27 @@ def test_a_server_logs_json_lines_without_secrets(site, site_owner):
     assert "duration_s" in disconnects[0] and disconnects[0]["connection_id"]
     for secret in (PASSWORD, access, token, "my secret order 4242"):
         assert secret not in log
+
+
+@pytest.mark.e2e
+@pytest.mark.django_db(transaction=True)
+def test_uvicorn_logs_no_line_per_socket_and_no_query_string(site):
+    server = ServerProcess(env=server_env(), kind="uvicorn").start()
+    try:
+        visitor = WsClient(ws_url(server, f"/widget/ws/{site.widget_key}"), origin="https://shop.example.com")
+        token = visitor.recv()["token"]
+        visitor.close()
+        with pytest.raises(Exception):  # noqa: B017 (the refused handshake, whatever the client calls it)
+            WsClient(
+                ws_url(server, f"/widget/ws/no-such-key?token={token}"), origin="https://shop.example.com"
+            )
+        time.sleep(0.5)
+        log = server.log()
+    finally:
+        server.stop()
+    assert "ws_connect" in log and "ws_disconnect" in log  # ours, in JSON
+    for chatter in ("[accepted]", "connection open", "connection closed"):
+        assert chatter not in log
+    # The refusal is still logged, without the token of its query string.
+    assert '"WebSocket /widget/ws/no-such-key" 403' in log
+    assert token not in log
