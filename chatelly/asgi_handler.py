@@ -15,8 +15,9 @@ time on the messages page, which needs no thread but to close the response.
   thread's database connections back, so the next borrower starts clean.
 - A response marked by `close_on_loop` (made on the event loop, with nothing
   to close) is closed there: `request_finished` is sent on the loop thread,
-  which holds no database connection (chatelly.asgi closes start-up's), so
-  its receivers have nothing to do but reset the request's URLconf.
+  which holds no database connection (chatelly.asgi closes start-up's; if it
+  ever did, the response is closed on the request's thread as before), so its
+  receivers have nothing to do but reset the request's URLconf.
 - `request_started`'s two sync receivers are dropped: being sync, they made
   every request, async views too, cross to a thread and back at its start,
   with nothing to do there (the borrowed thread's connections were handed
@@ -31,7 +32,7 @@ from asgiref.sync import ThreadSensitiveContext, sync_to_async
 from django.core import signals
 from django.core.exceptions import RequestAborted
 from django.core.handlers.asgi import ASGIHandler, get_script_prefix
-from django.db import close_old_connections, reset_queries
+from django.db import close_old_connections, connections, reset_queries
 from django.http import HttpResponse
 from django.urls import set_script_prefix
 
@@ -121,10 +122,16 @@ class PooledThreadsASGIHandler(ASGIHandler):
 
 
 async def _close(response: HttpResponse) -> None:
-    if getattr(response, "close_on_loop", False):
+    if getattr(response, "close_on_loop", False) and not _loop_thread_holds_a_connection():
         response.close()
     else:
         await sync_to_async(response.close)()
+
+
+def _loop_thread_holds_a_connection() -> bool:
+    # Closing one from the loop would be async-unsafe. None in a server (start-up's
+    # are closed before it serves); a test process's main thread may keep one.
+    return any(conn.connection is not None for conn in connections.all(initialized_only=True))
 
 
 def _executor() -> ThreadPoolExecutor:

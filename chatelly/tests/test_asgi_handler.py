@@ -5,6 +5,7 @@ own handler class).
 """
 
 import asyncio
+import contextvars
 import hashlib
 import inspect
 import threading
@@ -12,6 +13,7 @@ import threading
 import pytest
 from django.core import signals
 from django.core.handlers.asgi import ASGIHandler
+from django.db import connections
 from django.test.utils import override_settings
 
 from chatelly import asgi_handler
@@ -104,8 +106,14 @@ async def test_overlapping_requests_never_share_a_thread(handler, monkeypatch):
     assert len(handler._idle) == 2
 
 
+async def _in_a_new_context(coro):
+    # As a server's request task starts: in a context of its own, where the loop
+    # thread holds no database connection (a test's context may have inherited one).
+    return await asyncio.create_task(coro, context=contextvars.Context())
+
+
 async def test_a_response_made_on_the_loop_is_closed_there(handler, finished_on):
-    status, body = await _get(handler, "/loop")
+    status, body = await _in_a_new_context(_get(handler, "/loop"))
     loop_thread = threading.get_ident()
     assert status == 200 and int(body) == loop_thread
     assert finished_on == [loop_thread]
@@ -116,4 +124,22 @@ async def test_a_response_made_on_the_loop_is_closed_there(handler, finished_on)
 async def test_other_async_responses_are_still_closed_on_the_requests_thread(handler, finished_on):
     status, body = await _get(handler, "/async")
     assert status == 200 and int(body) == threading.get_ident()
+    assert len(finished_on) == 1 and finished_on[0] != threading.get_ident()
+
+
+async def test_it_is_closed_on_the_requests_thread_when_the_loop_thread_holds_a_connection(
+    handler, finished_on
+):
+    # Closing that connection from the loop would be async-unsafe. (Opening one on
+    # the loop is refused, so a stand-in marks the wrapper as connected.)
+    async def with_a_connection():
+        wrapper = connections["default"]
+        wrapper.connection = object()
+        try:
+            return await _get(handler, "/loop")
+        finally:
+            wrapper.connection = None
+
+    status, _ = await _in_a_new_context(with_a_connection())
+    assert status == 200
     assert len(finished_on) == 1 and finished_on[0] != threading.get_ident()
