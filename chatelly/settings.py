@@ -171,7 +171,11 @@ if REDIS_URL:
         _layer_hosts = _list("CHATELLY_CHANNEL_REDIS_URLS", []) or [REDIS_URL]
     CHANNEL_LAYERS = {
         "default": {
-            "BACKEND": f"channels_redis.{CHANNEL_LAYER_KIND}.Redis{'PubSub' if CHANNEL_LAYER_KIND == 'pubsub' else ''}ChannelLayer",
+            "BACKEND": {
+                # channels-redis' pub/sub layer, sockets' own channels kept in-process.
+                "pubsub": "chatelly.channel_layer.RedisPubSubChannelLayer",
+                "core": "channels_redis.core.RedisChannelLayer",
+            }[CHANNEL_LAYER_KIND],
             "CONFIG": {"hosts": _layer_hosts, "prefix": f"{CACHE_KEY_PREFIX}:asgi"},
         }
     }

@@ -54,7 +54,7 @@ def test_urls_switch_to_postgres_and_redis():
     shown = json.loads(run_python(SHOW, env).stdout)
     assert shown["db"] == "django.db.backends.postgresql"
     assert shown["cache"] == "chatelly.cache.RedisCache"
-    assert shown["layer"].startswith("channels_redis.")
+    assert shown["layer"] == "chatelly.channel_layer.RedisPubSubChannelLayer"
     # A connection pool per process, not a persistent connection per thread.
     assert shown["age"] == 0 and shown["pool"] == {"min_size": 2, "max_size": 20, "timeout": 2.0}
     env["DJANGO_DB_POOL"] = "false"  # behind PgBouncer
