@@ -50,7 +50,10 @@ def raise_fd_limit() -> int:
 
 
 async def _open(url: str, origin: str | None):
-    return await connect(url, origin=origin, compression=None, open_timeout=20, max_size=2**22, proxy=None)
+    # ping_interval=None: browsers send no WebSocket pings (they answer the server's).
+    return await connect(
+        url, origin=origin, compression=None, open_timeout=20, max_size=2**22, proxy=None, ping_interval=None
+    )
 
 
 async def _send_paced(sockets: list, *, rate: float, duration: float, sent_at: dict, errors: dict) -> float:
