@@ -82,7 +82,8 @@ class DropSocketChatter:
     def filter(self, record) -> bool:
         if record.levelno == logging.INFO and record.msg in self.CHATTER:
             return False
-        if isinstance(record.msg, str) and record.msg.startswith(self.HANDSHAKE) and len(record.args) >= 2:
+        handshake = isinstance(record.msg, str) and record.msg.startswith(self.HANDSHAKE)
+        if handshake and isinstance(record.args, tuple) and len(record.args) >= 2:
             client, path, *rest = record.args
             record.args = (client, str(path).split("?", 1)[0], *rest)
         return True
