@@ -1,7 +1,8 @@
-"""Drop the website foreign keys' own indexes on visitors and chats: an index that
-starts with the website serves each of them (visitor_unique_per_website; the
-chat indexes), and with stale statistics the planner took the single-column
-index for a returning visitor's UPDATE, scanning all the site's visitors.
+"""Drop three foreign keys' own indexes: an index that starts with the same column
+serves each (visitors' website: visitor_unique_per_website; chats' website: the
+chat indexes; messages' chat: message_seq_unique). With stale statistics the
+planner took the single-column index for a returning visitor's UPDATE, scanning
+all the site's visitors; and each stored message had one index more to write.
 
 Only the indexes go (Django's AlterField would also drop and re-validate the
 foreign keys, scanning both tables under lock)."""
@@ -9,8 +10,9 @@ foreign keys, scanning both tables under lock)."""
 from django.db import migrations, models
 
 DROPS = [
-    ("chats", "chats_website_id_7ebf057c"),
-    ("chat_visitor", "chat_visitor_website_id_df188c88"),
+    ("chats", "chats_website_id_7ebf057c", "website_id"),
+    ("chat_visitor", "chat_visitor_website_id_df188c88", "website_id"),
+    ("messages", "messages_chat_id_c921b202", "chat_id"),
 ]
 
 
@@ -43,13 +45,23 @@ class Migration(migrations.Migration):
                         to="websites.website",
                     ),
                 ),
+                migrations.AlterField(
+                    model_name="message",
+                    name="chat",
+                    field=models.ForeignKey(
+                        db_index=False,
+                        on_delete=models.deletion.CASCADE,
+                        related_name="messages",
+                        to="chat.chat",
+                    ),
+                ),
             ],
             database_operations=[
                 migrations.RunSQL(
                     f'DROP INDEX IF EXISTS "{index}"',
-                    reverse_sql=f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("website_id")',
+                    reverse_sql=f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}")',
                 )
-                for table, index in DROPS
+                for table, index, column in DROPS
             ],
         ),
     ]
