@@ -5,12 +5,32 @@ import asyncio
 
 import redis.asyncio as aredis
 from django.conf import settings
-from django.core.cache import cache
+from django.core.cache import caches
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 
 from .loops import for_this_loop
 
 _clients: dict[asyncio.AbstractEventLoop, aredis.Redis] = {}
 _scripts: dict[tuple[int, str], object] = {}
+_backends: dict[str, object] = {}
+
+
+def cache_backend(alias: str = "default"):
+    """Django's cache backend `alias`, made once per process, for its key function
+    and serializer. `caches[alias]` keeps one per async context, and under ASGI
+    every socket and request runs in a context of its own: each built a backend
+    of its own on its first cache key (`django.core.cache.cache` does the same)."""
+    backend = _backends.get(alias)
+    if backend is None:
+        backend = _backends[alias] = caches.create_connection(alias)
+    return backend
+
+
+@receiver(setting_changed)
+def _forget_backends(*, setting, **kwargs):
+    if setting == "CACHES":
+        _backends.clear()
 
 
 def client() -> aredis.Redis | None:
@@ -36,8 +56,9 @@ async def cache_get(key: str):
     redis_client = client()
     if redis_client is None:
         return None
+    backend = cache_backend()
     try:
-        raw = await redis_client.get(cache.make_and_validate_key(key))
+        raw = await redis_client.get(backend.make_and_validate_key(key))
     except (aredis.RedisError, OSError):
         return None
-    return None if raw is None else cache._cache._serializer.loads(raw)
+    return None if raw is None else backend._cache._serializer.loads(raw)

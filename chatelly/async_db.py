@@ -12,6 +12,7 @@ import threading
 from contextlib import asynccontextmanager
 
 import psycopg
+from django.conf import settings
 from django.db import connections
 
 from .loops import for_this_loop
@@ -53,7 +54,9 @@ _lock = threading.Lock()
 
 
 def available() -> bool:
-    return connections["default"].vendor == "postgresql"
+    # From the settings, not `connections["default"]`: under ASGI every socket and
+    # request has a context of its own, and that look-up built a DatabaseWrapper in each.
+    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
 
 
 def _params() -> dict:
@@ -85,7 +88,7 @@ def _for_loop() -> LoopConnections:
 
 async def fetch(sql: str, params: list) -> list[tuple]:
     """The rows of one read statement (prepared, except behind PgBouncer)."""
-    prepare = not connections["default"].settings_dict.get("DISABLE_SERVER_SIDE_CURSORS")
+    prepare = not settings.DATABASES["default"].get("DISABLE_SERVER_SIDE_CURSORS")
     async with _for_loop().connection() as conn:
         cursor = await conn.execute(sql, params, prepare=prepare or None)
         return await cursor.fetchall()

@@ -1,7 +1,6 @@
 """The whole-API rate limit per user (per client IP for anonymous calls)."""
 
 from django.conf import settings
-from django.core.cache import caches
 from django_ratelimit import ALL
 from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 from redis.exceptions import RedisError
@@ -54,8 +53,9 @@ async def api_call_counted(user_id: int) -> bool | None:
     rate = settings.CHATELLY_RATE_API
     limit, period = _split_rate(rate)
     value = _user_key(user_id)
-    cache = caches[settings.RATELIMIT_USE_CACHE]
-    key = cache.make_and_validate_key(_make_cache_key(GROUP, _get_window(value, period), rate, value, ALL))
+    key = aredis.cache_backend(settings.RATELIMIT_USE_CACHE).make_and_validate_key(
+        _make_cache_key(GROUP, _get_window(value, period), rate, value, ALL)
+    )
     try:
         async with client.pipeline(transaction=False) as pipe:
             pipe.set(key, 0, nx=True, ex=period + EXPIRATION_FUDGE)

@@ -30,3 +30,22 @@ async def test_every_context_shares_the_pool():
     # Each in a context of its own, as each socket's task under the ASGI server.
     tasks = [loop.create_task(pool_seen(), context=contextvars.Context()) for _ in range(20)]
     assert len(set(await asyncio.gather(*tasks))) == 1
+
+
+async def test_the_loops_cache_key_is_djangos_and_one_backend_serves_every_context(settings):
+    from chatelly import aredis
+
+    async def backend_seen():
+        return id(aredis.cache_backend())
+
+    loop = asyncio.get_running_loop()
+    seen = await asyncio.gather(
+        *(loop.create_task(backend_seen(), context=contextvars.Context()) for _ in range(3))
+    )
+    assert len(set(seen)) == 1
+    # The same key as Django's cache (django-ratelimit's counters and the widget cache share it).
+    assert aredis.cache_backend().make_and_validate_key("k") == cache.make_and_validate_key("k")
+    cache.set("loop-read", {"a": 1}, 30)
+    assert await aredis.cache_get("loop-read") == {"a": 1}
+    settings.CACHES = {"default": {**settings.CACHES["default"], "KEY_PREFIX": "other-prefix"}}
+    assert "other-prefix" in aredis.cache_backend().make_and_validate_key("k")
