@@ -15,6 +15,12 @@ DROPS = [
     ("messages", "messages_chat_id_c921b202", "chat_id"),
 ]
 
+FOREIGN_KEYS = [
+    ("chat", "website", "chats", "websites.website"),
+    ("visitor", "website", "visitors", "websites.website"),
+    ("message", "chat", "messages", "chat.chat"),
+]
+
 
 class Migration(migrations.Migration):
     dependencies = [
@@ -26,35 +32,13 @@ class Migration(migrations.Migration):
         migrations.SeparateDatabaseAndState(
             state_operations=[
                 migrations.AlterField(
-                    model_name="chat",
-                    name="website",
+                    model_name=model,
+                    name=name,
                     field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.deletion.CASCADE,
-                        related_name="chats",
-                        to="websites.website",
+                        db_index=False, on_delete=models.deletion.CASCADE, related_name=related, to=to
                     ),
-                ),
-                migrations.AlterField(
-                    model_name="visitor",
-                    name="website",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.deletion.CASCADE,
-                        related_name="visitors",
-                        to="websites.website",
-                    ),
-                ),
-                migrations.AlterField(
-                    model_name="message",
-                    name="chat",
-                    field=models.ForeignKey(
-                        db_index=False,
-                        on_delete=models.deletion.CASCADE,
-                        related_name="messages",
-                        to="chat.chat",
-                    ),
-                ),
+                )
+                for model, name, related, to in FOREIGN_KEYS
             ],
             database_operations=[
                 migrations.RunSQL(
