@@ -16,7 +16,8 @@ pytestmark = [
 
 @pytest.fixture
 def server():
-    env = server_env(CHATELLY_WS_CONN_PER_IP="1000")
+    # As the report's servers: the REST mode's one user passes the default 600 API calls a minute in a second.
+    env = server_env(CHATELLY_WS_CONN_PER_IP="1000", CHATELLY_RATE_API="1000000/m")
     process = ServerProcess(env=env, kind="uvicorn").start()
     yield process
     process.stop()
