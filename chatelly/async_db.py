@@ -8,12 +8,14 @@ SQLite `available()` is False and callers take the ORM path.
 """
 
 import asyncio
+import functools
 import threading
 from contextlib import asynccontextmanager
 
 import psycopg
 from django.conf import settings
 from django.db import connections
+from django.db.utils import load_backend
 
 from .loops import for_this_loop
 
@@ -54,9 +56,14 @@ _lock = threading.Lock()
 
 
 def available() -> bool:
-    # From the settings, not `connections["default"]`: under ASGI every socket and
-    # request has a context of its own, and that look-up built a DatabaseWrapper in each.
-    return settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    # From the engine's class, not `connections["default"]`: under ASGI every socket
+    # and request has a context of its own, and that look-up built a DatabaseWrapper in each.
+    return _vendor(settings.DATABASES["default"]["ENGINE"]) == "postgresql"
+
+
+@functools.cache
+def _vendor(engine: str) -> str:
+    return load_backend(engine).DatabaseWrapper.vendor
 
 
 def _params() -> dict:
