@@ -5,7 +5,8 @@ planner took the single-column index for a returning visitor's UPDATE, scanning
 all the site's visitors; and each stored message had one index more to write.
 
 Only the indexes go (Django's AlterField would also drop and re-validate the
-foreign keys, scanning both tables under lock)."""
+foreign keys, scanning the tables under lock). On PostgreSQL CONCURRENTLY, outside
+a transaction, so that traffic goes on meanwhile (hence `atomic = False`)."""
 
 from django.db import migrations, models
 
@@ -22,7 +23,25 @@ FOREIGN_KEYS = [
 ]
 
 
+def _concurrently(schema_editor) -> str:
+    return " CONCURRENTLY" if schema_editor.connection.vendor == "postgresql" else ""
+
+
+def drop_indexes(apps, schema_editor):
+    for _table, index, _column in DROPS:
+        schema_editor.execute(f'DROP INDEX{_concurrently(schema_editor)} IF EXISTS "{index}"')
+
+
+def create_indexes(apps, schema_editor):
+    for table, index, column in DROPS:
+        schema_editor.execute(
+            f'CREATE INDEX{_concurrently(schema_editor)} IF NOT EXISTS "{index}" ON "{table}" ("{column}")'
+        )
+
+
 class Migration(migrations.Migration):
+    atomic = False
+
     dependencies = [
         ("chat", "0001_initial"),
         ("websites", "0001_initial"),
@@ -40,12 +59,6 @@ class Migration(migrations.Migration):
                 )
                 for model, name, related, to in FOREIGN_KEYS
             ],
-            database_operations=[
-                migrations.RunSQL(
-                    f'DROP INDEX IF EXISTS "{index}"',
-                    reverse_sql=f'CREATE INDEX IF NOT EXISTS "{index}" ON "{table}" ("{column}")',
-                )
-                for table, index, column in DROPS
-            ],
+            database_operations=[migrations.RunPython(drop_indexes, create_indexes)],
         ),
     ]

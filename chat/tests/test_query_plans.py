@@ -1,5 +1,6 @@
 """The connect path's statements keep their index whatever the table statistics say
-(autovacuum may not have analyzed a site that grew since)."""
+(autovacuum may not have analyzed a site that grew since), and no index is kept
+that another one starting with the same column already serves."""
 
 import json
 
@@ -10,10 +11,10 @@ from django.utils import timezone
 from chat import batch_sql, services
 from chat.models import Visitor
 
-pytestmark = [
-    pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (CI sets DATABASE_URL)"),
-    pytest.mark.django_db,
-]
+pytestmark = pytest.mark.django_db
+postgres_only = pytest.mark.skipif(
+    connection.vendor != "postgresql", reason="PostgreSQL's planner (CI sets DATABASE_URL)"
+)
 
 
 def _indexes_used(sql: str, params: list) -> set[str]:
@@ -30,6 +31,18 @@ def _indexes_used(sql: str, params: list) -> set[str]:
     return found
 
 
+@pytest.mark.parametrize(
+    ("table", "column"), [("chat_visitor", "website_id"), ("chats", "website_id"), ("messages", "chat_id")]
+)
+def test_no_single_column_index_where_a_wider_one_starts_with_the_column(table, column):
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, table)
+    indexed = [c["columns"] for c in constraints.values() if c["index"] or c["unique"]]
+    assert [column] not in indexed
+    assert any(columns[0] == column and len(columns) > 1 for columns in indexed)
+
+
+@postgres_only
 def test_a_returning_visitors_update_probes_the_unique_index_on_stale_statistics(website):
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE chat_visitor")  # statistics of an empty table

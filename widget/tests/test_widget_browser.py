@@ -100,13 +100,15 @@ def page_for(tmp_path, server):
         return page
 
     yield open_page
-    # While Playwright's loop runs on this thread, Django keeps the test's database
-    # connection per async context (asgiref), out of reach of the suite's own
-    # clean-up once the loop is gone: close it here, in that context.
-    connections.close_all()
-    browser_context.__exit__(None, None, None)
-    for site in reversed(stack):
-        site.__exit__(None, None, None)
+    try:
+        # While Playwright's loop runs on this thread, Django keeps the test's database
+        # connection per async context (asgiref), out of reach of the suite's own
+        # clean-up once the loop is gone: close it here, in that context.
+        connections.close_all()
+    finally:
+        browser_context.__exit__(None, None, None)
+        for site in reversed(stack):
+            site.__exit__(None, None, None)
 
 
 def agent_for(server, user) -> WsClient:
