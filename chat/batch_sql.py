@@ -10,7 +10,7 @@ Elsewhere (the embedded SQLite default) the ORM does the same work row by row
 in a few statements.
 """
 
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
 from chatelly.db import execute
@@ -37,8 +37,8 @@ def _filled(model, sql: str) -> str:
 def _from_rows(model, rows, *, extra: int = 0) -> list:
     names = [field.attname for field in model._meta.concrete_fields]
     if extra:
-        return [(model.from_db(connection.alias, names, row[:-extra]), *row[-extra:]) for row in rows]
-    return [model.from_db(connection.alias, names, row) for row in rows]
+        return [(model.from_db(DEFAULT_DB_ALIAS, names, row[:-extra]), *row[-extra:]) for row in rows]
+    return [model.from_db(DEFAULT_DB_ALIAS, names, row) for row in rows]
 
 
 def insert(instance) -> None:
@@ -51,14 +51,17 @@ def insert(instance) -> None:
     inserted(instance, execute(sql, values)[0][0])
 
 
-def insert_statement(instance) -> tuple[str, list]:
-    """The INSERT ... RETURNING id of a new instance (its defaults and auto_now_add set)."""
+def insert_statement(instance, using=None) -> tuple[str, list]:
+    """The INSERT ... RETURNING id of a new instance (its defaults and auto_now_add set).
+    `using`: the DatabaseWrapper whose `ops` prepare the values (on the event loop,
+    async_db.values_wrapper(): `connection` there builds a wrapper per async context)."""
+    using = using or connection
     meta = instance._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]
     for field in fields:
         field.pre_save(instance, add=True)  # auto_now_add, upload names
     columns = ", ".join(f'"{field.column}"' for field in fields)
-    values = [field.get_db_prep_save(getattr(instance, field.attname), connection) for field in fields]
+    values = [field.get_db_prep_save(getattr(instance, field.attname), using) for field in fields]
     placeholders = ", ".join(["%s"] * len(fields))
     sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES ({placeholders}) RETURNING "{meta.pk.column}"'  # noqa: S608
     return sql, values
@@ -67,7 +70,7 @@ def insert_statement(instance) -> tuple[str, list]:
 def inserted(instance, pk) -> None:
     instance.pk = pk
     instance._state.adding = False
-    instance._state.db = connection.alias
+    instance._state.db = DEFAULT_DB_ALIAS
 
 
 _VISITOR_RETURNS = (

@@ -66,6 +66,14 @@ def _vendor(engine: str) -> str:
     return load_backend(engine).DatabaseWrapper.vendor
 
 
+@functools.cache
+def values_wrapper():
+    """A DatabaseWrapper of the default database that never connects, for its `ops`
+    (preparing values for the statements here). `django.db.connection` on the event
+    loop would build one per async context, i.e. per socket and per request."""
+    return connections.create_connection("default")
+
+
 def _params() -> dict:
     params = connections["default"].get_connection_params()
     params.pop("cursor_factory", None)  # Django's sync cursor class
