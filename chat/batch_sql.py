@@ -54,7 +54,7 @@ def insert(instance) -> None:
 def insert_statement(instance, using=None) -> tuple[str, list]:
     """The INSERT ... RETURNING id of a new instance (its defaults and auto_now_add set).
     `using`: the DatabaseWrapper whose `ops` prepare the values (on the event loop,
-    async_db.values_wrapper(): `connection` there builds a wrapper per async context)."""
+    async_db.unconnected_wrapper(): `connection` there builds a wrapper per async context)."""
     using = using or connection
     meta = instance._meta
     fields = [field for field in meta.concrete_fields if not field.primary_key]

@@ -129,7 +129,7 @@ async def visitor_session_on_loop(
             visitor, active_chat_id = returned
         else:
             visitor = Visitor(website_id=website_id, visitor_id=visitor_id, user_agent=user_agent[:512])
-            sql, values = batch_sql.insert_statement(visitor, using=async_db.values_wrapper())
+            sql, values = batch_sql.insert_statement(visitor, using=async_db.unconnected_wrapper())
             batch_sql.inserted(visitor, (await async_db.fetch(sql, values))[0][0])
             active_chat_id = None
     except async_db.DatabaseError:

@@ -2,6 +2,7 @@
 Redis), for the connect path's and the API's hot reads: no hop to a thread."""
 
 import asyncio
+import functools
 
 import redis.asyncio as aredis
 from django.conf import settings
@@ -13,24 +14,21 @@ from .loops import for_this_loop
 
 _clients: dict[asyncio.AbstractEventLoop, aredis.Redis] = {}
 _scripts: dict[tuple[int, str], object] = {}
-_backends: dict[str, object] = {}
 
 
+@functools.cache
 def cache_backend(alias: str = "default"):
     """Django's cache backend `alias`, made once per process, for its key function
     and serializer. `caches[alias]` keeps one per async context, and under ASGI
     every socket and request runs in a context of its own: each built a backend
     of its own on its first cache key (`django.core.cache.cache` does the same)."""
-    backend = _backends.get(alias)
-    if backend is None:
-        backend = _backends[alias] = caches.create_connection(alias)
-    return backend
+    return caches.create_connection(alias)
 
 
 @receiver(setting_changed)
 def _forget_backends(*, setting, **kwargs):
     if setting == "CACHES":
-        _backends.clear()
+        cache_backend.cache_clear()
 
 
 def client() -> aredis.Redis | None:

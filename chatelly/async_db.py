@@ -15,7 +15,6 @@ from contextlib import asynccontextmanager
 import psycopg
 from django.conf import settings
 from django.db import connections
-from django.db.utils import load_backend
 
 from .loops import for_this_loop
 
@@ -56,26 +55,20 @@ _lock = threading.Lock()
 
 
 def available() -> bool:
-    # From the engine's class, not `connections["default"]`: under ASGI every socket
-    # and request has a context of its own, and that look-up built a DatabaseWrapper in each.
-    return _vendor(settings.DATABASES["default"]["ENGINE"]) == "postgresql"
+    return unconnected_wrapper().vendor == "postgresql"
 
 
 @functools.cache
-def _vendor(engine: str) -> str:
-    return load_backend(engine).DatabaseWrapper.vendor
-
-
-@functools.cache
-def values_wrapper():
-    """A DatabaseWrapper of the default database that never connects, for its `ops`
-    (preparing values for the statements here). `django.db.connection` on the event
-    loop would build one per async context, i.e. per socket and per request."""
+def unconnected_wrapper():
+    """A DatabaseWrapper of the default database that never connects: its vendor,
+    its `ops` (preparing values for the statements here) and its connection
+    parameters. `django.db.connection` on the event loop would build one per
+    async context, i.e. per socket and per request."""
     return connections.create_connection("default")
 
 
 def _params() -> dict:
-    params = connections["default"].get_connection_params()
+    params = unconnected_wrapper().get_connection_params()
     params.pop("cursor_factory", None)  # Django's sync cursor class
     params["autocommit"] = True
     # The only writes here are visits (chat.services.visitor_session_on_loop):

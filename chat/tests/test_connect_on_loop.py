@@ -2,11 +2,14 @@
 the same visitor and visit as the database thread's path, which still answers
 every other case."""
 
+import asyncio
+import contextvars
 import datetime
 
 import pytest
 from asgiref.sync import sync_to_async
-from django.db import connection
+from django.core.cache import caches
+from django.db import connection, connections
 from django.utils import timezone
 
 from analytics import services as analytics_services
@@ -14,6 +17,7 @@ from chat import services
 from chat.models import Visitor
 from chat.testing import connected_visitor
 from chatelly import async_db
+from websites.widget_cache import cached_site
 
 pytestmark = [
     pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL only (CI sets DATABASE_URL)"),
@@ -98,3 +102,18 @@ async def test_a_socket_connects_without_the_database_thread(site, monkeypatch):
     history = await chatting.recv_type("history")
     assert [m["content"] for m in history["messages"]] == ["Hi"]
     await chatting.close()
+
+
+async def test_a_connect_on_the_loop_builds_no_database_or_cache_object_of_its_own(site):
+    """Under ASGI each socket runs in a context of its own, where Django's
+    `connections` and `caches` would build a DatabaseWrapper and a cache backend."""
+
+    async def connect_twice():
+        await cached_site(site.widget_key)
+        await services.visitor_session_on_loop(website_id=site.id, visitor_id="v_ctx", known=False)
+        await services.visitor_session_on_loop(website_id=site.id, visitor_id="v_ctx", known=True)
+        return connections.all(initialized_only=True), caches.all(initialized_only=True)
+
+    task = asyncio.get_running_loop().create_task(connect_twice(), context=contextvars.Context())
+    assert await task == ([], [])
+    assert await sync_to_async(Visitor.objects.filter(visitor_id="v_ctx").exists)()
