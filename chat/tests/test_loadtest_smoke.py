@@ -48,6 +48,18 @@ def test_the_idle_and_rest_modes_run(server):
     assert rest["requests"] > 0 and rest["failures"] == 0
 
 
-def test_bad_arguments_are_refused(server):
-    result = run_manage("loadtest", "--url", server.url, "--duration", "0", env=server_env())
-    assert result.returncode != 0 and "duration" in result.stderr
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--duration", "0"], "duration"),
+        (["--rate", "-5"], "--rate"),
+        (["--visitors", "0"], "--visitors"),
+        (["--agents", "0"], "--agents"),
+        (["--mode", "rest", "--concurrency", "100000"], "--concurrency"),
+        (["--mode", "idle", "--pids", "12,abc"], "--pids"),
+    ],
+)
+def test_bad_arguments_are_refused(server, args, says):
+    result = run_manage("loadtest", "--url", server.url, *args, env=server_env())
+    assert result.returncode != 0 and says in result.stderr
+    assert "Traceback" not in result.stderr

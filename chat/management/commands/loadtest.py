@@ -54,6 +54,14 @@ class Command(BaseCommand):
             raise CommandError("--duration must be within (0, 600] seconds")
         if not 0 < o["rate"] <= 20_000 or not 0 < o["sockets"] <= 20_000:
             raise CommandError("--rate and --sockets are bounded to 20,000")
+        if o["visitors"] is not None and not 0 < o["visitors"] <= 20_000:
+            raise CommandError("--visitors must be within 1..20,000")
+        if not 1 <= o["agents"] <= 100 or not 1 <= o["concurrency"] <= 256:
+            raise CommandError("--agents must be within 1..100 and --concurrency within 1..256")
+        try:
+            pids = [int(p) for p in o["pids"].split(",") if p.strip()]
+        except ValueError:
+            raise CommandError("--pids takes process ids separated by commas") from None
         api = Api(o["url"], spread=[url for url in o["spread"].split(",") if url.strip()])
         try:
             report = run(
@@ -65,7 +73,7 @@ class Command(BaseCommand):
                 agents=o["agents"],
                 sockets=o["sockets"],
                 concurrency=o["concurrency"],
-                pids=[int(p) for p in o["pids"].split(",") if p.strip()],
+                pids=pids,
                 email=o["email"],
                 password=o["password"],
                 domain=o["domain"],
