@@ -84,6 +84,7 @@ def visitor_messages_post(*, jobs: list[MessageJob]) -> None:
             job.result = None
         try:
             with transaction.atomic():
+                batch_sql.probes_only()
                 _post_all(jobs)
             return
         except IntegrityError:

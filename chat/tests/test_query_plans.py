@@ -1,4 +1,4 @@
-"""The connect path's statements keep their index whatever the table statistics say
+"""The connect path's and the message writer's statements keep their index whatever the table statistics say
 (autovacuum may not have analyzed a site that grew since), and no index is kept
 that another one starting with the same column already serves."""
 
@@ -9,7 +9,7 @@ from django.db import connection
 from django.utils import timezone
 
 from chat import batch_sql, services
-from chat.models import Visitor
+from chat.models import Chat, Message, Visitor
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(
@@ -17,18 +17,27 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-def _indexes_used(sql: str, params: list) -> set[str]:
+def _plan_nodes(sql: str, params: list) -> list[dict]:
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
         plan = cursor.fetchone()[0]
     plan = json.loads(plan) if isinstance(plan, str) else plan
-    found, nodes = set(), [plan[0]["Plan"]]
+    found, nodes = [], [plan[0]["Plan"]]
     while nodes:
         node = nodes.pop()
-        if "Index Name" in node:
-            found.add(node["Index Name"])
+        found.append(node)
         nodes.extend(node.get("Plans", []))
     return found
+
+
+def _indexes_used(sql: str, params: list) -> set[str]:
+    return {node["Index Name"] for node in _plan_nodes(sql, params) if "Index Name" in node}
+
+
+def _probes_only(sql: str, params: list, table: str, key: str) -> bool:
+    """Every read of `table` is an index probe by `key`, a column of the pairs (`v`)."""
+    reads = [node for node in _plan_nodes(sql, params) if node.get("Relation Name") == table]
+    return bool(reads) and all(f"v.{key}" in node.get("Index Cond", "") for node in reads)
 
 
 @pytest.mark.parametrize(
@@ -52,3 +61,23 @@ def test_a_returning_visitors_update_probes_the_unique_index_on_stale_statistics
     indexes = _indexes_used(sql, params)
     assert "visitor_unique_per_website" in indexes
     assert indexes <= {"visitor_unique_per_website", "chat_one_active_per_visitor"}
+
+
+@postgres_only
+def test_the_message_writers_look_ups_probe_per_pair_on_stale_statistics(website):
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE chats")  # statistics of empty tables
+        cursor.execute("ANALYZE messages")
+    visitors = Visitor.objects.bulk_create(Visitor(website=website, visitor_id=f"v_{i}") for i in range(500))
+    chats = Chat.objects.bulk_create(
+        Chat(website=website, visitor_record=v, visitor_id=v.visitor_id, session_id="s") for v in visitors
+    )
+    Message.objects.bulk_create(
+        Message(chat=chat, website=website, seq=1, sender_type="visitor", sender_id="v", client_id="c1")
+        for chat in chats
+    )
+    batch_sql.probes_only()  # as the writer's transaction does
+    lock = batch_sql._filled(Chat, batch_sql.LOCK_ACTIVE_CHATS)
+    assert _probes_only(lock, [[website.id] * 20, [v.pk for v in visitors[:20]]], "chats", "visitor_pk")
+    earlier = batch_sql._filled(Message, batch_sql.MESSAGES_WITH_CLIENT_IDS)
+    assert _probes_only(earlier, [[c.pk for c in chats[:20]], ["c1"] * 20], "messages", "client_id")
