@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.contrib.auth.forms import AdminUserCreationForm, UserChangeForm
+from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 
 from . import services
 from .models import User, normalize_email
@@ -33,10 +33,20 @@ class UserEditForm(UserChangeForm):
         return email
 
 
+class PasswordSetForm(AdminPasswordChangeForm):
+    """Staff set a password through the service, so old tokens and sockets die."""
+
+    def save(self, commit=True):
+        usable = self.cleaned_data.get("set_usable_password", True)
+        password = self.cleaned_data["password1"] if usable else None
+        return services.user_set_password(user=self.user, password=password)
+
+
 @admin.register(User)
 class UserAdmin(DjangoUserAdmin):
     add_form = UserCreateForm
     form = UserEditForm
+    change_password_form = PasswordSetForm
     ordering = ("-created_at",)
     list_display = ("email", "name", "plan", "is_active", "is_staff", "created_at")
     list_filter = ("plan", "is_active", "is_staff")

@@ -87,14 +87,27 @@ def _revoke_all_tokens(user: User) -> None:
 
 
 @transaction.atomic
+def user_set_password(*, user: User, password: str | None) -> User:
+    """The one way a password changes (API, admin form, `changepassword`): every
+    older token dies and the user's sockets close 4401 after commit. `None` makes
+    the password unusable (the admin's "password-based authentication" off).
+    Callers validate the password first."""
+    if password is None:
+        user.set_unusable_password()
+    else:
+        user.set_password(password)
+    user.save(update_fields=["password", "updated_at"])
+    _revoke_all_tokens(user)
+    realtime.user_sockets_close(user_id=user.id, code=realtime.CLOSE_NOT_AUTHENTICATED)
+    return user
+
+
+@transaction.atomic
 def user_change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
     if not user.check_password(current_password):
         raise ValidationError({"current_password": "The current password is wrong."})
     _check_password(new_password, user=user, field="new_password")
-    user.set_password(new_password)
-    user.save(update_fields=["password", "updated_at"])
-    _revoke_all_tokens(user)
-    realtime.user_sockets_close(user_id=user.id, code=realtime.CLOSE_NOT_AUTHENTICATED)
+    user_set_password(user=user, password=new_password)
     return issue_token_pair(user)
 
 

@@ -48,6 +48,9 @@ ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 INSTALLED_APPS = [
     # daphne first: its `runserver` serves HTTP and WebSockets (ASGI).
     "daphne",
+    # accounts before django.contrib.auth: its `changepassword` (which revokes
+    # tokens, issue 16) must win over Django's.
+    "accounts",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,7 +64,6 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "channels",
     "chatelly",
-    "accounts",
     "websites",
     "chat",
     "analytics",
