@@ -6,7 +6,10 @@ from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreationForm, UserChangeForm
 
 from . import services
+from .admin_login import ThrottledAdminLoginForm
 from .models import User, normalize_email
+
+admin.site.login_form = ThrottledAdminLoginForm
 
 
 class UserCreateForm(AdminUserCreationForm):
