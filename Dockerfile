@@ -17,6 +17,9 @@ HEALTHCHECK --interval=10s --timeout=3s --retries=3 \
   CMD python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:8000/healthz', timeout=2)"
 # uvicorn: on SIGTERM it stops accepting, finishes in-flight requests and closes
 # sockets with 1012 so clients reconnect elsewhere and resume (docs/operations.md).
+# --ws-max-size: frames above 128 KiB are refused (1009) before the app reads
+# them (its own limit is 32,000 characters; raise both with CHATELLY_MAX_MESSAGE_CHARS).
 CMD ["uvicorn", "chatelly.asgi:application", "--host", "0.0.0.0", "--port", "8000", \
-     "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-proxy-headers", \
+     "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--ws-max-size", "131072", \
+     "--no-proxy-headers", \
      "--lifespan", "off", "--timeout-graceful-shutdown", "20", "--no-access-log"]

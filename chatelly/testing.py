@@ -47,9 +47,14 @@ def server_env(**overrides: str) -> dict[str, str]:
     return {k: v for k, v in env.items() if v is not None}
 
 
+# The production flags (README.md, Dockerfile). --ws-max-size: uvicorn refuses
+# (1009) a frame above 128 KiB before the app sees it; the app's own limit is
+# ChatSocket.max_frame_chars() (32,000 characters by default), at most 4 bytes
+# each in UTF-8, so every frame the app would take fits.
+WS_MAX_SIZE = 131072
 UVICORN_ARGS = [
-    "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--no-proxy-headers",
-    "--lifespan", "off", "--timeout-graceful-shutdown", "10", "--no-access-log",
+    "--ws", "websockets-sansio", "--ws-per-message-deflate", "false", "--ws-max-size", str(WS_MAX_SIZE),
+    "--no-proxy-headers", "--lifespan", "off", "--timeout-graceful-shutdown", "10", "--no-access-log",
 ]  # fmt: skip
 
 

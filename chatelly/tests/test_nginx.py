@@ -5,6 +5,7 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -22,6 +23,7 @@ pytestmark = [
 ]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+SECRET = "SECRETvisitorTOKEN123"
 MAIN = """user root;
 worker_processes 1;
 daemon off;
@@ -55,6 +57,7 @@ def nginx(tmp_path):
         "web2:8000", f"127.0.0.1:{web_ports[1]}"
     )
     site = site.replace("listen 80;", f"listen 127.0.0.1:{port};").replace("/srv/media/", f"{media}/")
+    site = site.replace("/var/log/nginx/access.log", str(tmp_path / "access.log"))  # media.parent
     (tmp_path / "nginx.conf").write_text(MAIN.format(tmp=tmp_path, site=site))
     check = subprocess.run(
         [NGINX, "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")], capture_output=True, text=True
@@ -102,7 +105,9 @@ def test_a_conversation_through_nginx(nginx, site_owner):
         agent = WsClient(f"ws://{base}/ws/agent/?ticket={ticket}")
         assert agent.recv()["type"] == "ready"
         visitors = [
-            WsClient(f"ws://{base}/widget/ws/{shop.widget_key}", origin="https://shop.example.com")
+            WsClient(
+                f"ws://{base}/widget/ws/{shop.widget_key}?token={SECRET}", origin="https://shop.example.com"
+            )
             for _ in range(2)
         ]  # least_conn spreads them over both processes
         chat_ids = []
@@ -122,6 +127,14 @@ def test_a_conversation_through_nginx(nginx, site_owner):
         # Both processes took part, and each saw the client as 127.0.0.1 through one trusted hop.
         for web in webs:
             assert '"event": "ws_connect"' in web.log()
+        # nginx logged the sockets by path alone: no visitor token, no ticket.
+        access_log = media.parent / "access.log"
+        deadline = time.monotonic() + 5
+        while "/ws/agent/" not in access_log.read_text() and time.monotonic() < deadline:
+            time.sleep(0.1)  # a socket's line is written when it closes
+        logged = access_log.read_text()
+        assert f"/widget/ws/{shop.widget_key} " in logged and "/ws/agent/ " in logged
+        assert SECRET not in logged and ticket not in logged and "token=" not in logged
     finally:
         for web in webs:
             web.stop()
@@ -141,3 +154,27 @@ def test_nginx_serves_uploads_with_safe_headers(nginx):
     ) as doc:
         assert doc.headers["Content-Disposition"] == "attachment"
         assert "sandbox" in doc.headers["Content-Security-Policy"]
+
+
+def test_nginx_keeps_the_admin_off_public_addresses(nginx, tmp_path):
+    """deploy/nginx.conf lets only private networks reach /admin/; seen from a
+    public address (here: loopback taken off the allow list) it is 403 while
+    the rest of the site still answers."""
+    port, _, _ = nginx
+    conf = (tmp_path / "nginx.conf").read_text()
+    assert "location /admin/" in conf and "deny all;" in conf
+    (tmp_path / "nginx.conf").write_text(conf.replace("allow 127.0.0.1;", ""))
+    subprocess.run(
+        [NGINX, "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-s", "reload"], check=True
+    )
+    deadline = time.monotonic() + 5
+    while True:  # until the reloaded worker answers
+        try:
+            urllib.request.urlopen(f"http://127.0.0.1:{port}/admin/login/", timeout=2)
+        except urllib.error.HTTPError as exc:
+            if exc.code == 403:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, "the admin stayed reachable from a public address"
+        time.sleep(0.1)
