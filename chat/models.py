@@ -73,7 +73,8 @@ def attachment_path(instance, filename: str) -> str:
 
 
 class Attachment(models.Model):
-    # Agents may upload before choosing a chat; their files have no website yet.
+    # Every upload names its website; NULL only on agent uploads made before
+    # that was required (purged as unused, or deleted with their uploader).
     website = models.ForeignKey(
         "websites.Website", null=True, blank=True, on_delete=models.CASCADE, related_name="attachments"
     )
@@ -89,7 +90,14 @@ class Attachment(models.Model):
     class Meta:
         db_table = "chat_attachment"
         indexes = [
-            models.Index(fields=["website", "uploader_type", "uploader_id"], name="attachment_uploader")
+            models.Index(fields=["website", "uploader_type", "uploader_id"], name="attachment_uploader"),
+            # The upload quotas: bytes stored per website / per agent over the last day.
+            models.Index(fields=["website", "created_at"], name="attachment_website_created"),
+            models.Index(
+                fields=["uploader_id", "created_at"],
+                condition=Q(uploader_type="agent"),
+                name="attachment_agent_created",
+            ),
         ]
 
     def __str__(self) -> str:

@@ -170,5 +170,13 @@ class UploadSchema(serializers.Serializer):
     file = serializers.FileField()
 
 
-class AgentUploadSchema(UploadSchema):
-    website_id = serializers.IntegerField(required=False, help_text="The website the file is for (optional)")
+class UploadWebsiteInput(serializers.Serializer):
+    website_id = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The website the file is for: one the caller is a member of (another one: 404).",
+    )
+
+
+class AgentUploadSchema(UploadSchema, UploadWebsiteInput):
+    pass

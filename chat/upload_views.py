@@ -3,7 +3,7 @@
 from django.conf import settings
 from rest_framework.exceptions import ValidationError
 
-from chatelly.api.errors import PayloadTooLarge
+from chatelly.api.errors import PayloadTooLarge, RateLimited
 
 from .errors import ChatError
 
@@ -24,4 +24,6 @@ def refuse_oversize_body(request) -> None:
 def upload_error(exc: ChatError) -> Exception:
     if exc.code == "payload_too_large":
         return PayloadTooLarge(exc.message)
+    if exc.code == "rate_limited":  # over an upload quota (chat.upload_quotas)
+        return RateLimited(getattr(exc, "retry_after", 60), exc.message)
     return ValidationError({"file": exc.message})

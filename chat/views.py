@@ -25,11 +25,13 @@ from .serializers import (
     MessagePageSchema,
     MessageSchema,
     TicketSchema,
+    UploadWebsiteInput,
     attachment_to_dict,
     chat_to_dict,
     message_to_dict,
 )
 from .tickets import TICKET_SECONDS, ticket_issue
+from .upload_quotas import upload_store
 from .upload_views import refuse_oversize_body, upload_error
 
 
@@ -174,18 +176,21 @@ class AgentUploadView(APIView):
     @extend_schema(
         tags=["chats"],
         summary="Upload a file for an agent reply's attachment_id",
+        description=(
+            "For a website the caller is a member of. Counts toward the per-user and "
+            "per-website daily upload quotas: over one, 429 `rate_limited` with Retry-After "
+            "(413 when the file alone is larger than the quota)."
+        ),
         request={"multipart/form-data": AgentUploadSchema},
-        responses={201: AttachmentSchema, **errors(400, 401, 404, 413, 415)},
+        responses={201: AttachmentSchema, **errors(400, 401, 404, 413, 415, 429)},
     )
     def post(self, request):
         refuse_oversize_body(request)
-        website_id = None
-        raw_website = request.data.get("website_id")
-        if raw_website not in (None, ""):
-            website_id = website_get_for_user(user=request.user, website_id=raw_website).id
+        website_id = valid_data(UploadWebsiteInput, request)["website_id"]
+        website = website_get_for_user(user=request.user, website_id=website_id)
         try:
-            attachment = services.attachment_create(
-                website_id=website_id,
+            attachment = upload_store(
+                website_id=website.id,
                 uploader_type="agent",
                 uploader_id=str(request.user.id),
                 upload=request.FILES.get("file"),

@@ -280,6 +280,13 @@ CHATELLY_WS_CONN_PER_IP = env.int("CHATELLY_WS_CONN_PER_IP", default=20)
 CHATELLY_WRITE_MAX_WAIT = env.float("CHATELLY_WRITE_MAX_WAIT", default=1.0)
 CHATELLY_MAX_MESSAGE_CHARS = env.int("CHATELLY_MAX_MESSAGE_CHARS", default=4000)
 CHATELLY_MAX_UPLOAD_MB = env.int("CHATELLY_MAX_UPLOAD_MB", default=10)
+# Upload quotas: MB stored over the last 24 hours (0 = no quota), counted from
+# the attachment rows, so every process sees the same figure.
+CHATELLY_UPLOAD_QUOTA_USER_MB_PER_DAY = env.int("CHATELLY_UPLOAD_QUOTA_USER_MB_PER_DAY", default=200)
+CHATELLY_UPLOAD_QUOTA_WEBSITE_MB_PER_DAY = env.int("CHATELLY_UPLOAD_QUOTA_WEBSITE_MB_PER_DAY", default=500)
+CHATELLY_UPLOAD_QUOTA_VISITOR_MB_PER_DAY = env.int("CHATELLY_UPLOAD_QUOTA_VISITOR_MB_PER_DAY", default=50)
+# Uploads never attached to a message are deleted by purge_data after this.
+CHATELLY_UNUSED_UPLOAD_HOURS = env.int("CHATELLY_UNUSED_UPLOAD_HOURS", default=24)
 # Uploads above this size go to a temporary file, not memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 CHATELLY_TRUSTED_PROXY_COUNT = env.int("CHATELLY_TRUSTED_PROXY_COUNT", default=0)

@@ -8,10 +8,11 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
 
-from chat import presence, services
+from chat import presence
 from chat.errors import ChatError
 from chat.selectors import visitor_exists
 from chat.serializers import AttachmentSchema, UploadSchema, attachment_to_dict
+from chat.upload_quotas import upload_store
 from chat.upload_views import refuse_oversize_body, upload_error
 from chat.visitor_tokens import visitor_token_read
 from chatelly.api.client_ip import client_ip_for_request
@@ -129,6 +130,10 @@ class WidgetUploadView(WidgetView):
     @extend_schema(
         tags=["widget"],
         summary="Upload a file as the visitor, for a message's attachment_id (public)",
+        description=(
+            "Counts toward the website's and the visitor's daily upload quotas: over one, "
+            "429 `rate_limited` with Retry-After (413 when the file alone is larger than the quota)."
+        ),
         auth=[],
         parameters=[
             OpenApiParameter("X-Visitor-Token", str, location=OpenApiParameter.HEADER, required=True)
@@ -143,7 +148,7 @@ class WidgetUploadView(WidgetView):
         if visitor_id is None or not visitor_exists(website_id=site["id"], visitor_id=visitor_id):
             raise InvalidToken("The visitor token is missing or not valid.")
         try:
-            attachment = services.attachment_create(
+            attachment = upload_store(
                 website_id=site["id"],
                 uploader_type="visitor",
                 uploader_id=visitor_id,

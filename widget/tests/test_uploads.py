@@ -206,10 +206,13 @@ def test_agents_upload_and_attach_to_replies(user, website, token, visitor, make
     client = APIClient()
     client.credentials(**bearer(user))
     response = client.post(
-        "/api/v1/uploads", {"file": SimpleUploadedFile("report.pdf", PDF)}, format="multipart"
+        "/api/v1/uploads",
+        {"file": SimpleUploadedFile("report.pdf", PDF), "website_id": website.id},
+        format="multipart",
     )
     assert response.status_code == 201
     assert response.json()["content_type"] == "application/pdf"
+    assert Attachment.objects.get(id=response.json()["id"]).website_id == website.id
     posted = chat_services.visitor_message_post(
         site={"id": website.id, "settings": {}}, visitor=visitor, content="hi", client_id="c1"
     )
@@ -244,7 +247,13 @@ def test_agent_upload_for_a_foreign_website_is_404(user, make_user, make_website
         {"file": SimpleUploadedFile("a.png", PNG), "website_id": theirs.id},
         format="multipart",
     )
-    assert response.status_code == 404
+    assert response.status_code == 404 and response.json()["error"] == "not_found"
+    nonexistent = client.post(
+        "/api/v1/uploads",
+        {"file": SimpleUploadedFile("a.png", PNG), "website_id": theirs.id + 1000},
+        format="multipart",
+    )
+    assert nonexistent.status_code == 404 and nonexistent.json()["error"] == "not_found"
     assert client.post("/api/v1/uploads", {}, format="multipart").status_code == 400
     assert (
         APIClient()
@@ -252,3 +261,82 @@ def test_agent_upload_for_a_foreign_website_is_404(user, make_user, make_website
         .status_code
         == 401
     )
+    assert not Attachment.objects.exists()
+
+
+@pytest.mark.parametrize("website_id", [None, "", "abc", "1.5", "0", "-3", "\x00", "²", str(2**70)])
+def test_agent_upload_needs_a_valid_website_id(user, website, website_id):
+    """A member of a website still names it: a file without one (or with garbage) is a 400."""
+    client = APIClient()
+    client.credentials(**bearer(user))
+    body = {"file": SimpleUploadedFile("a.png", PNG)}
+    if website_id is not None:
+        body["website_id"] = website_id
+    response = client.post("/api/v1/uploads", body, format="multipart")
+    assert response.status_code == 400, response.json()
+    assert response.json()["error"] == "validation_error"
+    assert set(response.json()["details"]) == {"website_id"}
+    assert not Attachment.objects.exists()
+
+
+def test_an_agent_upload_needs_membership_not_just_an_account(make_user, website):
+    """Any logged-in user could upload before; now only a member of the named website."""
+    stranger = make_user()
+    client = APIClient()
+    client.credentials(**bearer(stranger))
+    response = client.post(
+        "/api/v1/uploads",
+        {"file": SimpleUploadedFile("a.png", PNG), "website_id": website.id},
+        format="multipart",
+    )
+    assert response.status_code == 404
+    from websites.models import Membership
+
+    Membership.objects.create(website=website, user=stranger, role="agent")
+    response = client.post(
+        "/api/v1/uploads",
+        {"file": SimpleUploadedFile("a.png", PNG), "website_id": website.id},
+        format="multipart",
+    )
+    assert response.status_code == 201
+    stored = Attachment.objects.get(id=response.json()["id"])
+    assert (stored.website_id, stored.uploader_type, stored.uploader_id) == (
+        website.id,
+        "agent",
+        str(stranger.id),
+    )
+
+
+def test_an_upload_of_another_website_cannot_be_attached(user, website, make_website, token, visitor):
+    """The agent is a member of both websites; an upload made for one stays with that one."""
+    other = make_website(name="Other")
+    client = APIClient()
+    client.credentials(**bearer(user))
+    uploaded = client.post(
+        "/api/v1/uploads",
+        {"file": SimpleUploadedFile("a.png", PNG), "website_id": other.id},
+        format="multipart",
+    ).json()
+    posted = chat_services.visitor_message_post(
+        site={"id": website.id, "settings": {}}, visitor=visitor, content="hi", client_id="c1"
+    )
+    refused = client.post(
+        f"/api/v1/chats/{posted.message.chat_id}/messages",
+        {"content": "", "attachment_id": uploaded["id"]},
+        format="json",
+    )
+    assert refused.status_code == 400 and "attachment_id" in refused.json()["details"]
+    # Nor can a visitor of another website attach this website's visitor upload.
+    visitor_upload = upload(APIClient(), website, token).json()
+    stranger = chat_services.visitor_connect(website_id=other.id, visitor_id=None)
+    from chat.errors import ChatError
+
+    with pytest.raises(ChatError) as not_theirs:
+        chat_services.visitor_message_post(
+            site={"id": other.id, "settings": {}},
+            visitor=stranger,
+            content="",
+            client_id="c2",
+            attachment_id=visitor_upload["id"],
+        )
+    assert not_theirs.value.code == "not_found"
