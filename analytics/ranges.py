@@ -1,5 +1,6 @@
 """The date range of a dashboard request: ?from, ?to (inclusive days in ?tz)."""
 
+import re
 import zoneinfo
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -9,6 +10,12 @@ from rest_framework.exceptions import ValidationError
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
+# Days a range may name: every computation on them (a default `from` 29 days
+# back, the instant after `to`, either in any zone and in UTC) stays in
+# Python's and PostgreSQL's calendars. Outside: 400 naming the parameter.
+_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+FIRST_DAY = date(1970, 1, 1)
+LAST_DAY = date(9999, 12, 30)
 
 
 @dataclass(frozen=True)
@@ -49,11 +56,18 @@ def _day(raw, name: str) -> date | None:
     if raw in (None, ""):
         return None
     try:
-        if len(raw) != 10:
+        if not _DAY.fullmatch(raw):  # fromisoformat also takes 2026-W01-1
             raise ValueError
-        return date.fromisoformat(raw)
+        day = date.fromisoformat(raw)
     except (ValueError, TypeError):
         raise ValidationError({name: "A date as YYYY-MM-DD."}) from None
+    if not FIRST_DAY <= day <= LAST_DAY:
+        raise ValidationError({name: f"A day from {FIRST_DAY} to {LAST_DAY}."})
+    return day
+
+
+def _plus_days(day: date, days: int) -> date:
+    return min(day, LAST_DAY - timedelta(days=days)) + timedelta(days=days)
 
 
 def day_range_parse(params) -> DayRange:
@@ -61,7 +75,7 @@ def day_range_parse(params) -> DayRange:
     start, end = _day(params.get("from"), "from"), _day(params.get("to"), "to")
     today = timezone.now().astimezone(zone).date()
     if end is None:
-        end = today if start is None else min(start + timedelta(days=DEFAULT_DAYS - 1), max(start, today))
+        end = today if start is None else min(_plus_days(start, DEFAULT_DAYS - 1), max(start, today))
     if start is None:
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:

@@ -9,6 +9,7 @@ from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from chatelly.api.params import choice_param
 from chatelly.api.schema import errors
 from websites.selectors import website_get_for_user, website_list_for_user
 
@@ -91,8 +92,13 @@ def series_csv(report: dict, filename: str) -> HttpResponse:
     return response
 
 
+def answer_format(request) -> str:
+    """ "json" or "csv", checked before any figure is computed."""
+    return choice_param(request.query_params, "format", ("json", "csv")) or "json"
+
+
 def _answer(request, report: dict, filename: str):
-    if request.query_params.get("format") == "csv":
+    if answer_format(request) == "csv":
         return series_csv(report, filename)
     return Response(report)
 
@@ -105,6 +111,7 @@ class DashboardView(APIView):
         responses={200: DashboardSchema, **errors(400, 401)},
     )
     def get(self, request):
+        answer_format(request)
         day_range = day_range_parse(request.query_params)
         websites = list(website_list_for_user(user=request.user).order_by("id"))
         report = selectors.dashboard(websites=websites, day_range=day_range)
@@ -120,6 +127,7 @@ class WebsiteAnalyticsView(APIView):
     )
     def get(self, request, website_id):
         website = website_get_for_user(user=request.user, website_id=website_id)
+        answer_format(request)
         day_range = day_range_parse(request.query_params)
         report = selectors.website_report(website=website, day_range=day_range)
         return _answer(request, report, f"chatelly-{website.id}-{day_range.start}-{day_range.end}.csv")

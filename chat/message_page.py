@@ -22,6 +22,7 @@ from accounts.authentication import JWTAuthentication
 from accounts.models import User
 from accounts.tokens import VERSION_CLAIM
 from chatelly import async_db
+from chatelly.api.params import int_param
 from chatelly.api.throttling import api_call_counted
 from chatelly.asgi_handler import close_on_loop
 
@@ -29,6 +30,7 @@ from .models import Attachment
 from .selectors import MAX_PAGE
 from .serializers import message_row_to_dict
 
+MAX_SEQ = 2**31 - 1  # Message.seq is a PositiveIntegerField
 _authentication = JWTAuthentication()
 _storage = Attachment._meta.get_field("file").storage
 
@@ -58,24 +60,12 @@ def _bearer(request) -> str | None:
     return token if scheme == "Bearer" and token and " " not in token else None
 
 
-def _int_param(query, name: str, default: int, *, minimum: int) -> int:
-    raw = query.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError({name: "Must be an integer."}) from None
-    if value < minimum:
-        raise ValidationError({name: f"At least {minimum}."})
-    return value
-
-
 def page_params(query) -> tuple[int, int]:
     """(after, limit) of a messages page request (ValidationError if malformed);
-    a limit out of 1..MAX_PAGE is clamped."""
-    after = _int_param(query, "after", 0, minimum=0)
-    limit = _int_param(query, "limit", 50, minimum=-(10**9))
+    a limit out of 1..MAX_PAGE is clamped, as API.md says (far below: 400).
+    `after` is a seq (an int4 column), so past its range it is a 400 too."""
+    after = int_param(query, "after", 0, minimum=0, maximum=MAX_SEQ)
+    limit = int_param(query, "limit", 50, minimum=-(10**9))
     return after, min(max(limit, 1), MAX_PAGE)
 
 

@@ -8,14 +8,16 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatelly.api.errors import ChatClosed
-from chatelly.api.pagination import PageNumberPagination
-from chatelly.api.schema import errors
+from chatelly.api.pagination import PAGE_PARAMETERS, PageNumberPagination
+from chatelly.api.params import choice_param, text_param
+from chatelly.api.parsers import JSONParser
+from chatelly.api.schema import errors, paginated
 from chatelly.api.validation import valid_data
 from websites.selectors import website_get_for_user
 
 from . import selectors, services
 from .errors import ChatError
-from .message_page import page_params, with_fast_get
+from .message_page import MAX_SEQ, page_params, with_fast_get
 from .serializers import (
     AgentMessageInput,
     AgentUploadSchema,
@@ -33,6 +35,8 @@ from .serializers import (
 from .tickets import TICKET_SECONDS, ticket_issue
 from .upload_quotas import upload_store
 from .upload_views import refuse_oversize_body, upload_error
+
+NO_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}  # PostgreSQL compares no U+0000: a 400
 
 
 def api_error(exc: ChatError) -> Exception:
@@ -54,29 +58,32 @@ def _change_then_show(request, chat_id, service, **kwargs) -> Response:
 
 
 class ChatListView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["chats"],
         summary="A website's chats, latest message first",
+        operation_id="websites_chats_list",
         parameters=[
             OpenApiParameter("status", str, enum=["active", "closed"]),
-            OpenApiParameter("visitor_id", str),
-            OpenApiParameter("search", str, description="Text in messages, visitor name or email"),
-            OpenApiParameter("page", int),
-            OpenApiParameter("page_size", int),
+            OpenApiParameter("visitor_id", NO_NUL),
+            OpenApiParameter(
+                "search",
+                NO_NUL,
+                description="Text in messages, visitor name or email (the first 200 characters)",
+            ),
+            *PAGE_PARAMETERS,
         ],
-        responses={200: ChatSchema(many=True), **errors(400, 401, 404)},
+        responses={200: paginated(ChatSchema, "Chat"), **errors(400, 401, 404)},
     )
     def get(self, request, website_id):
         website = website_get_for_user(user=request.user, website_id=website_id)
-        status_filter = request.query_params.get("status")
-        if status_filter not in (None, "", "active", "closed"):
-            raise ValidationError({"status": 'Either "active" or "closed".'})
-        search = request.query_params.get("search", "").strip()[:200]
+        query = request.query_params
+        status_filter = choice_param(query, "status", ("active", "closed"))
+        visitor_id = text_param(query, "visitor_id")
+        search = (text_param(query, "search") or "").strip()[:200]
         chats = selectors.chat_list_for_website(
-            website=website,
-            status=status_filter or None,
-            visitor_id=request.query_params.get("visitor_id") or None,
-            search=search or None,
+            website=website, status=status_filter, visitor_id=visitor_id, search=search or None
         )
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(chats, request, view=self)
@@ -84,12 +91,16 @@ class ChatListView(APIView):
 
 
 class ChatDetailView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(tags=["chats"], summary="One chat", responses={200: ChatSchema, **errors(401, 404)})
     def get(self, request, chat_id):
         return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
 
 
 class ChatMessagesView(APIView):
+    parser_classes = [JSONParser]
+
     @classmethod
     def as_view(cls, **initkwargs):
         # GET is tried on the event loop first (chat/message_page.py).
@@ -99,8 +110,16 @@ class ChatMessagesView(APIView):
         tags=["chats"],
         summary="A chat's messages in seq order, after a seq",
         parameters=[
-            OpenApiParameter("after", int, description="Messages with seq greater than this (default 0)"),
-            OpenApiParameter("limit", int, description="1..200, default 50"),
+            OpenApiParameter(
+                "after",
+                {"type": "integer", "minimum": 0, "maximum": MAX_SEQ},
+                description="Messages with seq greater than this (default 0)",
+            ),
+            OpenApiParameter(
+                "limit",
+                {"type": "integer", "minimum": -(10**9)},
+                description="Default 50; clamped to 1..200",
+            ),
         ],
         responses={200: MessagePageSchema, **errors(400, 401, 404)},
     )
@@ -136,6 +155,8 @@ class ChatMessagesView(APIView):
 
 
 class ChatCloseView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["chats"],
         summary="Close a chat; both sides are told",
@@ -147,6 +168,8 @@ class ChatCloseView(APIView):
 
 
 class ChatAssignView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["chats"],
         summary="Assign a chat to a member (null unassigns)",
@@ -159,6 +182,8 @@ class ChatAssignView(APIView):
 
 
 class TicketView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["realtime"],
         summary="A one-use ticket for the agent socket, valid 30 seconds",

@@ -29,9 +29,10 @@ MAX_KEYWORD_CHARS = 100
 MAX_REPLY_CHARS = 1000
 MAX_RANGES_PER_DAY = 6
 
-_COLOR = re.compile(r"^#[0-9a-fA-F]{6}$")
-_LOCALE = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
-_TIME = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$|^24:00$")
+_COLOR = re.compile(r"#[0-9a-fA-F]{6}")
+_LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")  # fullmatch: "$" takes a final newline
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class SettingsError(ValueError):
@@ -41,9 +42,17 @@ class SettingsError(ValueError):
         self.message = message
 
 
+def _storable(value: str, path: str) -> str:
+    # jsonb takes no U+0000 and no lone surrogate: refused here, not by PostgreSQL.
+    if _UNSTORABLE.search(value):
+        raise SettingsError(path, "Null characters and lone surrogates are not allowed.")
+    return value
+
+
 def _text(value, path: str, limit: int) -> str:
     if not isinstance(value, str):
         raise SettingsError(path, "Must be a string.")
+    _storable(value, path)
     if len(value) > limit:
         raise SettingsError(path, f"At most {limit} characters.")
     return value
@@ -58,7 +67,7 @@ def _long_text(value, path):
 
 
 def _color(value, path):
-    if not isinstance(value, str) or not _COLOR.match(value):
+    if not isinstance(value, str) or not _COLOR.fullmatch(value):
         raise SettingsError(path, "A colour as #rrggbb.")
     return value.lower()
 
@@ -76,7 +85,7 @@ def _bool(value, path):
 
 
 def _locale(value, path):
-    if not isinstance(value, str) or len(value) > 35 or not _LOCALE.match(value):
+    if not isinstance(value, str) or len(value) > 35 or not _LOCALE.fullmatch(value):
         raise SettingsError(path, "A language tag such as en or de-DE.")
     return value
 
@@ -88,7 +97,7 @@ def _business_hours(value, path):
     if unknown:
         raise SettingsError(f"{path}.{sorted(unknown)[0]}", "Unknown key.")
     zone = value.get("timezone")
-    if not isinstance(zone, str):
+    if not isinstance(zone, str) or len(zone) > 64 or _UNSTORABLE.search(zone):
         raise SettingsError(f"{path}.timezone", "An IANA time zone such as Europe/Berlin.")
     try:
         zoneinfo.ZoneInfo(zone)
@@ -108,7 +117,7 @@ def _business_hours(value, path):
             if (
                 not isinstance(pair, list)
                 or len(pair) != 2
-                or not all(isinstance(t, str) and _TIME.match(t) for t in pair)
+                or not all(isinstance(t, str) and _TIME.fullmatch(t) for t in pair)
                 or pair[0] >= pair[1]
             ):
                 raise SettingsError(
@@ -143,10 +152,15 @@ def _auto_replies(value, path):
         if not isinstance(keywords, list) or not 1 <= len(keywords) <= MAX_KEYWORDS:
             raise SettingsError(f"{rule_path}.keywords", f"A list of 1 to {MAX_KEYWORDS} keywords.")
         for k_index, keyword in enumerate(keywords):
-            if not isinstance(keyword, str) or not keyword.strip() or len(keyword) > MAX_KEYWORD_CHARS:
+            if (
+                not isinstance(keyword, str)
+                or not keyword.strip()
+                or len(keyword) > MAX_KEYWORD_CHARS
+                or _UNSTORABLE.search(keyword)
+            ):
                 raise SettingsError(
                     f"{rule_path}.keywords.{k_index}",
-                    f"A non-empty string of at most {MAX_KEYWORD_CHARS} characters.",
+                    f"A non-empty string of at most {MAX_KEYWORD_CHARS} characters (no NUL).",
                 )
         reply = _text(rule["reply"], f"{rule_path}.reply", MAX_REPLY_CHARS)
         if not reply.strip():
@@ -175,10 +189,12 @@ def validate_settings(value) -> dict:
         raise SettingsError("settings", "Must be an object.")
     clean = {}
     for key, item in value.items():
-        path = f"settings.{key}"
         validator = VALIDATORS.get(key)
         if validator is None:
-            raise SettingsError(path, "Unknown setting.")
+            # Named by the object when the key itself is unstorable text (no NUL echoed back).
+            named = isinstance(key, str) and not _UNSTORABLE.search(key)
+            raise SettingsError(f"settings.{key}" if named else "settings", "Unknown setting.")
+        path = f"settings.{key}"
         clean[key] = validator(item, path)
     return clean
 

@@ -1,19 +1,20 @@
 """Website and member endpoints (API.md: Websites). Thin: parse, call a service, answer."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatelly.api.pagination import PageNumberPagination
-from chatelly.api.schema import errors
+from chatelly.api.pagination import PAGE_PARAMETERS, PageNumberPagination
+from chatelly.api.parsers import JSONParser
+from chatelly.api.schema import errors, paginated
 from chatelly.api.validation import valid_data
 
 from . import selectors, services
 from .models import Role
 from .serializers import MemberAddInput, MemberRoleInput, MemberSerializer, WebsiteInput, WebsiteSerializer
 
-PAGE = [OpenApiParameter("page", int), OpenApiParameter("page_size", int, description="1..100, default 20")]
+PAGE = PAGE_PARAMETERS
 
 
 def _paginated(view, request, queryset, serializer_class):
@@ -23,11 +24,14 @@ def _paginated(view, request, queryset, serializer_class):
 
 
 class WebsiteListView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["websites"],
         summary="The caller's websites",
+        operation_id="websites_list",
         parameters=PAGE,
-        responses={200: WebsiteSerializer(many=True), **errors(401, 404)},
+        responses={200: paginated(WebsiteSerializer, "Website"), **errors(400, 401, 404)},
     )
     def get(self, request):
         return _paginated(
@@ -47,6 +51,8 @@ class WebsiteListView(APIView):
 
 
 class WebsiteDetailView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["websites"], summary="One website", responses={200: WebsiteSerializer, **errors(401, 404)}
     )
@@ -95,6 +101,8 @@ class WebsiteDetailView(APIView):
 
 
 class WebsiteRotateKeyView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["websites"],
         summary="Give the website a new widget key; the old one stops working at once",
@@ -109,11 +117,14 @@ class WebsiteRotateKeyView(APIView):
 
 
 class MemberListView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["members"],
         summary="The website's members",
+        operation_id="websites_members_list",
         parameters=PAGE,
-        responses={200: MemberSerializer(many=True), **errors(401, 404)},
+        responses={200: paginated(MemberSerializer, "Member"), **errors(400, 401, 404)},
     )
     def get(self, request, website_id):
         website = selectors.website_get_for_user(user=request.user, website_id=website_id)
@@ -135,6 +146,8 @@ class MemberListView(APIView):
 
 
 class MemberDetailView(APIView):
+    parser_classes = [JSONParser]
+
     @extend_schema(
         tags=["members"],
         summary="Change a member's role (owner, admin)",

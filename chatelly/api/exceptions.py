@@ -74,6 +74,10 @@ def exception_handler(exc, context):
         )
     if isinstance(exc, Ratelimited):
         return _response(429, "rate_limited", "Too many requests; slow down.", headers={"Retry-After": "60"})
+    if isinstance(exc, RecursionError):
+        # A body nested past Python's parser (views without chatelly.api.parsers,
+        # which names the field): the client's input, not our fault.
+        return _response(400, "parse_error", "The request body is nested too deeply.")
     if isinstance(exc, TokenError):
         exc = InvalidToken()
     if isinstance(exc, Http404):

@@ -48,3 +48,20 @@ def drop_slash_duplicates(endpoints, **kwargs):
         for endpoint in endpoints
         if not (endpoint[0].endswith("/") and endpoint[0].rstrip("/") in paths)
     ]
+
+
+def paginated(serializer_class, name: str):
+    """The page API.md's lists answer: {count, next, previous, results: [item...]}.
+
+    A serializer class, so drf-spectacular makes it a named component.
+    """
+    return type(
+        f"Paginated{name}List",
+        (serializers.Serializer,),
+        {
+            "count": serializers.IntegerField(min_value=0),
+            "next": serializers.URLField(allow_null=True, help_text="The next page, or null."),
+            "previous": serializers.URLField(allow_null=True, help_text="The previous page, or null."),
+            "results": serializer_class(many=True),
+        },
+    )
