@@ -289,6 +289,9 @@ CHATELLY_UPLOAD_QUOTA_VISITOR_MB_PER_DAY = env.int("CHATELLY_UPLOAD_QUOTA_VISITO
 CHATELLY_UNUSED_UPLOAD_HOURS = env.int("CHATELLY_UNUSED_UPLOAD_HOURS", default=24)
 # Uploads above this size go to a temporary file, not memory.
 FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+# Visitor tokens (the widget's localStorage) older than this are refused and the
+# visitor starts afresh; every connect re-issues one, so only absent visitors lose it.
+CHATELLY_VISITOR_TOKEN_DAYS = env.int("CHATELLY_VISITOR_TOKEN_DAYS", default=30)
 CHATELLY_TRUSTED_PROXY_COUNT = env.int("CHATELLY_TRUSTED_PROXY_COUNT", default=0)
 CHATELLY_METRICS_TOKEN = env.str("CHATELLY_METRICS_TOKEN", default="")
 # Record analytics events (off only to measure what recording costs).
