@@ -3,18 +3,17 @@
 Each server process keeps its own registry; Prometheus tells them apart by
 their `instance` label (docs/operations.md). /metrics answers loopback and
 private client IPs, and anyone else with `Authorization: Bearer
-$CHATELLY_METRICS_TOKEN`.
+$CHATELLY_METRICS_TOKEN`; an unknown client address counts as public.
 """
 
 import hmac
-import ipaddress
 import time
 
 from django.conf import settings
 from django.http import HttpResponse
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, Gauge, Histogram, generate_latest
 
-from .api.client_ip import client_ip_for_request
+from .api.client_ip import client_ip_for_request, is_internal_ip
 from .api.views import _json, get_only
 from .middleware import BothModes
 
@@ -61,8 +60,9 @@ def view_label(request) -> str:
 
 
 def _allowed(request) -> bool:
-    ip = ipaddress.ip_address(client_ip_for_request(request))
-    if ip.is_loopback or ip.is_private:
+    # An unknown client address (0.0.0.0: no REMOTE_ADDR, e.g. a unix socket)
+    # is public: it needs the token.
+    if is_internal_ip(client_ip_for_request(request)):
         return True
     token = settings.CHATELLY_METRICS_TOKEN
     header = request.headers.get("Authorization", "")

@@ -10,6 +10,8 @@ import ipaddress
 
 from django.conf import settings
 
+UNKNOWN_IP = "0.0.0.0"  # noqa: S104 (what resolve_client_ip answers when it cannot tell)
+
 
 def _valid_ip(value: str) -> str | None:
     value = value.strip()
@@ -21,7 +23,7 @@ def _valid_ip(value: str) -> str | None:
 
 def resolve_client_ip(remote_addr: str | None, forwarded_for: str | None) -> str:
     trusted = settings.CHATELLY_TRUSTED_PROXY_COUNT
-    fallback = _valid_ip(remote_addr or "") or "0.0.0.0"  # noqa: S104 (an address, not a bind)
+    fallback = _valid_ip(remote_addr or "") or UNKNOWN_IP
     if trusted <= 0 or not forwarded_for:
         return fallback
     hops = [hop for hop in (part.strip() for part in forwarded_for.split(",")) if hop]
@@ -29,6 +31,21 @@ def resolve_client_ip(remote_addr: str | None, forwarded_for: str | None) -> str
         return fallback
     candidate = hops[-trusted] if len(hops) >= trusted else hops[0]
     return _valid_ip(candidate) or fallback
+
+
+def is_internal_ip(value: str | None) -> bool:
+    """Loopback or a private network. An unknown address (none, unparsable, or
+    unspecified like 0.0.0.0 and ::, as behind a unix socket) is not: it might
+    be anyone, so it gets what the public gets."""
+    try:
+        ip = ipaddress.ip_address((value or "").strip())
+    except ValueError:
+        return False
+    if ip.version == 6 and ip.ipv4_mapped:
+        ip = ip.ipv4_mapped
+    if ip.is_unspecified:
+        return False
+    return ip.is_loopback or ip.is_private
 
 
 def client_ip_for_request(request) -> str:

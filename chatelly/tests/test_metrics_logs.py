@@ -27,6 +27,33 @@ def test_metrics_are_open_to_private_networks_only(api, settings):
     assert api.get("/metrics", REMOTE_ADDR="8.8.4.4", HTTP_X_FORWARDED_FOR="127.0.0.1").status_code == 403
 
 
+@pytest.mark.parametrize("remote", ["0.0.0.0", "::", "", "unix:/run/chatelly.sock", "not-an-ip", None])
+def test_an_unknown_client_address_is_public_for_metrics(api, settings, rf, remote):
+    """uvicorn on a unix socket gives no client address: that is not "private"."""
+    from chatelly.metrics import metrics_view
+
+    def get(**headers):
+        request = rf.get("/metrics", **headers)
+        if remote is None:
+            del request.META["REMOTE_ADDR"]
+        else:
+            request.META["REMOTE_ADDR"] = remote
+        return metrics_view(request)
+
+    refused = get()
+    assert refused.status_code == 403 and json.loads(refused.content)["error"] == "permission_denied"
+    settings.CHATELLY_METRICS_TOKEN = "s3cret-metrics-token"
+    assert get(HTTP_AUTHORIZATION="Bearer s3cret-metrics-token").status_code == 200
+
+
+def test_an_unparsable_forwarded_hop_from_an_unknown_peer_is_public(api, settings):
+    settings.CHATELLY_TRUSTED_PROXY_COUNT = 1
+    assert api.get("/metrics", REMOTE_ADDR="0.0.0.0", HTTP_X_FORWARDED_FOR="junk").status_code == 403
+    assert api.get("/metrics", REMOTE_ADDR="0.0.0.0", HTTP_X_FORWARDED_FOR="10.0.0.9").status_code == 200
+    assert api.get("/metrics", REMOTE_ADDR="::ffff:8.8.8.8").status_code == 403
+    assert api.get("/metrics", REMOTE_ADDR="::ffff:10.0.0.1").status_code == 200
+
+
 def test_metrics_name_what_ops_watch(api, user):
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {issue_token_pair(user)['access']}")
