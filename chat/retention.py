@@ -1,29 +1,20 @@
 """Deleting data on purpose: retention (purge) and GDPR erasure, and the GDPR export.
 
 Each returns what it removed (or, with dry_run, would remove). Files leave
-storage after the rows are gone (on commit), and the affected websites'
-analytics rollups are rebuilt so the dashboard stays exact.
+storage after the rows are gone (on commit: chat/signals.py), and the affected
+websites' analytics rollups are rebuilt so the dashboard stays exact.
 """
 
 from datetime import datetime
 
-from django.core.files.storage import default_storage
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from analytics import rollups
 from analytics.models import Event
 
 from .models import Attachment, Chat, Message, Visitor
 from .serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict
-
-
-def _delete_files_on_commit(names: list[str]) -> None:
-    def delete():
-        for name in names:
-            default_storage.delete(name)
-
-    transaction.on_commit(delete)
 
 
 def _attachments_of_chats(chat_ids) -> Q:
@@ -55,7 +46,6 @@ def data_purge(*, older_than: datetime, dry_run: bool = False) -> dict:
     counts["visitors"] = idle_visitors.count()
     if dry_run:
         return counts
-    _delete_files_on_commit(list(attachments.values_list("file", flat=True)))
     attachments.delete()
     Chat.objects.filter(id__in=chat_ids).delete()
     events.delete()
@@ -63,6 +53,19 @@ def data_purge(*, older_than: datetime, dry_run: bool = False) -> dict:
     for website_id in websites:
         rollups.forget(website_id=website_id)
     return counts
+
+
+@transaction.atomic
+def unused_uploads_purge(*, older_than: datetime, dry_run: bool = False) -> int:
+    """Remove uploads made before the cut-off that no message shows (rows and files)."""
+    shown = Message.objects.filter(attachment_id=OuterRef("pk"))
+    unused = Attachment.objects.filter(created_at__lt=older_than).exclude(Exists(shown))
+    if dry_run:
+        return unused.count()
+    # Rows locked in id order, then deleted: an upload attached meanwhile is kept.
+    ids = list(unused.order_by("id").select_for_update(skip_locked=True).values_list("id", flat=True))
+    deleted = Attachment.objects.filter(id__in=ids).exclude(Exists(shown)).delete()[1]
+    return deleted.get(Attachment._meta.label, 0)
 
 
 @transaction.atomic
@@ -86,7 +89,6 @@ def visitor_erase(*, website_id: int, visitor_id: str, dry_run: bool = False) ->
     }
     if dry_run:
         return counts
-    _delete_files_on_commit(list(attachments.values_list("file", flat=True)))
     attachments.delete()
     events.delete()
     visitor.delete()  # its chats and their messages cascade

@@ -1,25 +1,39 @@
-"""Retention: delete chats, messages, events and files older than a cut-off."""
+"""Retention: delete chats, messages, events and files older than a cut-off, and
+uploads never attached to a message (after CHATELLY_UNUSED_UPLOAD_HOURS)."""
 
+from datetime import timedelta
+
+from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from chat.retention import data_purge
+from chat.retention import data_purge, unused_uploads_purge
 from chatelly.durations import parse_duration
 
 
 class Command(BaseCommand):
     help = (
         "Delete chats whose last message is older than --older-than (with their messages), events and "
-        "uploaded files older than it, and visitors not seen since. E.g. --older-than 365d."
+        "uploaded files older than it, and visitors not seen since. E.g. --older-than 365d. Always "
+        "deletes uploads no message shows, made more than CHATELLY_UNUSED_UPLOAD_HOURS ago."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("--older-than", type=parse_duration, required=True, help="e.g. 90d, 365d")
+        parser.add_argument(
+            "--older-than", type=parse_duration, help="e.g. 90d, 365d; without it, only unused uploads"
+        )
         parser.add_argument("--dry-run", action="store_true", help="only count what would be deleted")
 
     def handle(self, *args, older_than, dry_run, **options):
-        cutoff = timezone.now() - older_than
-        counts = data_purge(older_than=cutoff, dry_run=dry_run)
+        now = timezone.now()
         verb = "would delete" if dry_run else "deleted"
-        figures = ", ".join(f"{n} {what}" for what, n in counts.items())
-        self.stdout.write(f"{verb} {figures} (before {cutoff:%Y-%m-%d %H:%M} UTC)")
+        if older_than is not None:
+            cutoff = now - older_than
+            counts = data_purge(older_than=cutoff, dry_run=dry_run)
+            figures = ", ".join(f"{n} {what}" for what, n in counts.items())
+            self.stdout.write(f"{verb} {figures} (before {cutoff:%Y-%m-%d %H:%M} UTC)")
+        unused_cutoff = now - timedelta(hours=settings.CHATELLY_UNUSED_UPLOAD_HOURS)
+        unused = unused_uploads_purge(older_than=unused_cutoff, dry_run=dry_run)
+        self.stdout.write(
+            f"{verb} {unused} unused uploads (never attached, before {unused_cutoff:%Y-%m-%d %H:%M} UTC)"
+        )
