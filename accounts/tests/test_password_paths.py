@@ -95,3 +95,30 @@ async def test_changepassword_command_closes_agent_sockets_4401(site, site_owner
     socket, _ = await connected_agent(site_owner)
     await sync_to_async(changepassword)(monkeypatch, site_owner.email)
     assert await socket.closed_with() == 4401
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_the_admin_deactivate_action_closes_agent_sockets_4403(site, site_owner, staff_client):
+    socket, _ = await connected_agent(site_owner)
+    response = await sync_to_async(staff_client.post)(
+        "/admin/accounts/user/", {"action": "deactivate_users", "_selected_action": [site_owner.pk]}
+    )
+    assert response.status_code == 302
+    assert await socket.closed_with() == 4403
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_unticking_active_in_the_admin_form_closes_agent_sockets_4403(site, site_owner, staff_client):
+    socket, _ = await connected_agent(site_owner)
+    form = {
+        "email": site_owner.email,
+        "name": site_owner.name,
+        "plan": "free",
+        "is_staff": "",
+        "is_active": "",
+    }
+    response = await sync_to_async(staff_client.post)(f"/admin/accounts/user/{site_owner.pk}/change/", form)
+    assert response.status_code == 302, response.content[:2000]
+    assert await socket.closed_with() == 4403
