@@ -6,6 +6,9 @@ previous batch was being written, in one transaction on the database thread
 batch's events in one pipelined round trip. Nothing is answered before its
 commit, so an ack still means "stored", and each chat's seq stays gap-free.
 
+A batch the database refuses for a reason other than being down (one job's
+value it cannot store) is written again job by job, so only that job fails.
+
 With no load a batch is one message and waits for nothing. Under overload the
 queue is bounded by the time its oldest job has waited: past
 `CHATELLY_WRITE_MAX_WAIT` new jobs are refused at once (`unavailable`, nothing
@@ -75,8 +78,13 @@ class MessageBatcher:
             logger.warning("database unavailable: %s", exc.__class__.__name__)
             _answer(batch, exception=StorageDown())
             return
-        except Exception as exc:  # a bug: every job of the batch hears of it, the writer goes on
-            logger.exception("message batch failed")
+        except Exception as exc:
+            if len(batch) > 1:  # one job the database refused must not fail the others
+                logger.warning("message batch failed; storing it job by job", exc_info=True)
+                for item in batch:
+                    await self._write([item])
+                return
+            logger.exception("a message could not be stored")
             _answer(batch, exception=exc)
             return
         metrics.WRITE_BATCH.observe(len(jobs))

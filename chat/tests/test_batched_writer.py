@@ -234,3 +234,34 @@ async def test_a_lone_tab_gets_no_echo_of_its_own_message_but_other_tabs_do(site
     assert (await second.recv_type("message"))["message"]["content"] == "two tabs"
     for socket in (tab, second):
         await socket.close()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.asyncio
+async def test_a_job_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(
+    site, make_site
+):
+    """Validation keeps such text out (chat.frames); should a job still reach the
+    database with a value it refuses, the other jobs of its batch, other
+    websites' included, are stored and acked."""
+    other = await sync_to_async(make_site)(domain="other.example.com")
+    visitors = await sync_to_async(_visitors)(site, 2) + await sync_to_async(_visitors)(other, 1)
+    bad = "x\ud800y"  # a lone surrogate: UTF-8, so neither PostgreSQL nor SQLite, can take it
+    if connection.vendor == "postgresql":
+        bad = "x\x00y"  # PostgreSQL's own refusal (DataError)
+    jobs = [
+        services.MessageJob(_snapshot(s), v, content, f"c{i}")
+        for i, (s, v, content) in enumerate(
+            [(site, visitors[0], "good one"), (site, visitors[1], bad), (other, visitors[2], "good two")]
+        )
+    ]
+    writer = batching.MessageBatcher(max_wait=5.0)
+    futures = [writer.submit(job) for job in jobs]  # queued together: one batch
+    results = await asyncio.gather(*futures, return_exceptions=True)
+    assert [r.message.content for r in results if not isinstance(r, BaseException)] == [
+        "good one",
+        "good two",
+    ]
+    assert isinstance(results[1], Exception)
+    stored = await sync_to_async(lambda: sorted(Message.objects.values_list("content", flat=True)))()
+    assert stored == ["good one", "good two"]
