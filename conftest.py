@@ -25,9 +25,10 @@ def _clear_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
-    from chat import presence
+    from chat import connect_limits, presence
 
     presence._memory.clear()
+    connect_limits._memory.clear()
 
 
 class FastBCryptSHA256PasswordHasher(BCryptSHA256PasswordHasher):

@@ -1,6 +1,7 @@
 """The agent socket: /ws/agent/?ticket=<ticket> (PROTOCOL.md)."""
 
 import logging
+import re
 import time
 from urllib.parse import parse_qs, urlsplit
 
@@ -9,16 +10,21 @@ from django.conf import settings
 
 from accounts.models import User
 from chatelly import metrics
+from chatelly.api.client_ip import client_ip_for_scope
 from websites.selectors import website_ids_for_user
 
 from . import presence, realtime, selectors, services
+from .connect_limits import connect_allowed
 from .errors import invalid, not_found
+from .frames import MAX_INT, is_int_between
 from .heartbeat import heartbeat
 from .serializers import message_to_dict
-from .sockets import ChatSocket, FloodGate, Unavailable
+from .sockets import ChatSocket, Unavailable
 from .tickets import ticket_redeem
 
 logger = logging.getLogger("chatelly.sockets.agent")
+
+_CHAT_ID = re.compile(r"[0-9]{1,16}")  # ASCII digits only: "²".isdigit() is true too
 
 
 def _origin_allowed(scope) -> bool:
@@ -64,17 +70,20 @@ class AgentSocket(ChatSocket):
     async def connect(self):
         if not _origin_allowed(self.scope):
             return await self.close()  # before accept: HTTP 403
+        if not await connect_allowed(ip=client_ip_for_scope(self.scope), socket_kind=self.kind):
+            return await self.refuse_handshake()
         await self.accept()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         try:
-            user_id = await sync_to_async(ticket_redeem, thread_sensitive=False)(
+            redeemed = await sync_to_async(ticket_redeem, thread_sensitive=False)(
                 (query.get("ticket") or [None])[0]
             )
         except Exception:
             logger.warning("ticket lookup failed", exc_info=True)
             return await self.close_with(realtime.CLOSE_SERVER_ERROR)
-        if user_id is None:
+        if redeemed is None:
             return await self.close_with(realtime.CLOSE_NOT_AUTHENTICATED)
+        user_id, token_version = redeemed
         try:
             self.user, self.website_ids = await self.read(_load_agent, user_id=user_id)
         except Unavailable:
@@ -82,7 +91,8 @@ class AgentSocket(ChatSocket):
             return await self.close_with(realtime.CLOSE_SERVER_ERROR)
         if self.user is None or not self.user.is_active:
             return await self.close_with(realtime.CLOSE_FORBIDDEN)
-        self.flood = FloodGate(settings.CHATELLY_WS_MSG_RATE)
+        if self.user.token_version != token_version:  # the password changed since the ticket
+            return await self.close_with(realtime.CLOSE_NOT_AUTHENTICATED)
         self.chat_sites: dict[int, tuple[int, str]] = {}
         await self.join_groups(
             [realtime.user_group(self.user.id), *(realtime.agents_group(w) for w in self.website_ids)]
@@ -119,8 +129,21 @@ class AgentSocket(ChatSocket):
     def heartbeat_website(self) -> int | None:
         return None
 
+    def heartbeat_user(self) -> int | None:
+        return self.user.id if self.user is not None and not self.closed else None
+
     async def heartbeat(self, agents_online: dict[int, bool]) -> None:
         return None
+
+    async def recheck(self, standing: dict[int, tuple[bool, int, set[int]]]) -> None:
+        """The heartbeat's look at the user: a missed close event (a lost
+        channel-layer message, a change made where no event is sent) still ends
+        the socket within one beat."""
+        active, version, website_ids = standing.get(self.user.id, (False, None, set()))
+        if version is not None and version != self.user.token_version:
+            await self.close_with(realtime.CLOSE_NOT_AUTHENTICATED)
+        elif not active or not set(self.website_ids) <= website_ids:
+            await self.close_with(realtime.CLOSE_FORBIDDEN)
 
     async def disconnect(self, code):
         self.closed = True
@@ -140,8 +163,6 @@ class AgentSocket(ChatSocket):
     # --- frames ------------------------------------------------------------------------
 
     async def on_message(self, frame: dict) -> None:
-        if not await self.flood_check(frame):
-            return
         started = time.perf_counter()
         posted = await self.call(
             services.agent_message_post,
@@ -164,7 +185,7 @@ class AgentSocket(ChatSocket):
             raise invalid('chats must be an object {"<chat_id>": last_seq}.', "chats")
         parsed: dict[int, int] = {}
         for key, seq in list(wanted.items())[:500]:
-            if not str(key).isdigit() or isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
+            if not _CHAT_ID.fullmatch(key) or int(key) > MAX_INT or not is_int_between(seq, 0):
                 raise invalid("chats must map chat ids to non-negative seqs.", "chats")
             parsed[int(key)] = seq
         visible = await self.read(selectors.chats_visible_to, user=self.user, chat_ids=list(parsed))
@@ -185,8 +206,8 @@ class AgentSocket(ChatSocket):
         await self.send_frame({"type": "synced"})
 
     async def _chat_site(self, chat_id) -> tuple[int, str]:
-        if isinstance(chat_id, bool) or not isinstance(chat_id, int):
-            raise invalid("chat_id must be an integer.", "chat_id")
+        if not is_int_between(chat_id, 1):
+            raise invalid("chat_id must be a positive integer.", "chat_id")
         site = self.chat_sites.get(chat_id)
         if site is None:
             site = await self.read(selectors.chat_website, chat_id=chat_id, user=self.user)

@@ -8,6 +8,9 @@ task per event loop renews every entry in a few pipelines, reads whether
 agents are online for each website its visitor sockets belong to, and hands
 each socket the answer. The agents-online answer is also kept for a moment
 so that a burst of connects asks Redis once per website, not once per socket.
+Agent sockets are re-checked on the same beat, in one database read for all
+of them: a user deactivated, a password changed or a membership removed ends
+the socket even when the close event sent at the time was lost.
 """
 
 import asyncio
@@ -20,6 +23,7 @@ from channels.db import database_sync_to_async
 from django.utils import timezone
 
 from chatelly.loops import for_this_loop
+from websites.selectors import agents_standing
 
 from . import presence, services
 
@@ -92,6 +96,23 @@ class Heartbeat:
                 await socket.heartbeat(online)
             except Exception:
                 logger.warning("socket heartbeat failed", exc_info=True)
+        await self.recheck_agents(sockets)
+
+    async def recheck_agents(self, sockets: list) -> None:
+        agents = [s for s in sockets if getattr(s, "heartbeat_user", lambda: None)() is not None]
+        if not agents:
+            return
+        user_ids = sorted({socket.heartbeat_user() for socket in agents})
+        try:
+            standing = await database_sync_to_async(agents_standing)(user_ids=user_ids)
+        except Exception:  # the database is down: check again next beat
+            logger.warning("agent re-check failed", exc_info=True)
+            return
+        for socket in agents:
+            try:
+                await socket.recheck(standing)
+            except Exception:
+                logger.warning("agent re-check of a socket failed", exc_info=True)
 
     async def agents_online(self, website_id: int, *, not_before: float = 0.0) -> bool:
         """Whether an agent of the website is online: an answer read at most

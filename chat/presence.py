@@ -9,9 +9,12 @@ default keeps the same sets in this process (it is the only one).
 
 Sets: `ip:<ip>` (a client IP's sockets), `visitors:<website>` (distinct
 visitors, for `max_users`), `tabs:<website>:<visitor>` (a visitor's sockets),
-`agents:<website>` (agent sockets).
+`share:<website>:<ip>` (a client IP's distinct visitors on a website, so that
+one address cannot take more than `CHATELLY_WS_IP_SHARE` of `max_users`),
+`agents:<website>` (agent sockets). An IPv6 client counts by its /64.
 """
 
+import math
 import threading
 import time
 
@@ -20,24 +23,31 @@ from django.core.cache import cache
 
 from chatelly import aredis
 
+from .connect_limits import address_bucket
+
 TTL_SECONDS = 60
 HEARTBEAT_SECONDS = 20
 RENEW_CHUNK = 2000  # entries per pipeline: one heartbeat renews every socket of a process
 
 IP_LIMIT = -1
 WEBSITE_FULL = -2
+IP_SHARE = -3  # the address has its share of the website's max_users
+REFUSED = (IP_LIMIT, WEBSITE_FULL, IP_SHARE)
 
 _JOIN_VISITOR = """
 local now = tonumber(ARGV[1])
-for i = 1, 3 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
-local ip_limit, max_users = tonumber(ARGV[5]), tonumber(ARGV[6])
+for i = 1, 4 do redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now) end
+local ip_limit, max_users, share = tonumber(ARGV[5]), tonumber(ARGV[6]), tonumber(ARGV[8])
 if ip_limit > 0 and redis.call('ZCARD', KEYS[1]) >= ip_limit then return -1 end
 if max_users > 0 and not redis.call('ZSCORE', KEYS[2], ARGV[3])
    and redis.call('ZCARD', KEYS[2]) >= max_users then return -2 end
+if share > 0 and not redis.call('ZSCORE', KEYS[4], ARGV[3])
+   and redis.call('ZCARD', KEYS[4]) >= share then return -3 end
 redis.call('ZADD', KEYS[1], ARGV[4], ARGV[2])
 redis.call('ZADD', KEYS[2], ARGV[4], ARGV[3])
 redis.call('ZADD', KEYS[3], ARGV[4], ARGV[2])
-for i = 1, 3 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
+redis.call('ZADD', KEYS[4], ARGV[4], ARGV[3])
+for i = 1, 4 do redis.call('EXPIRE', KEYS[i], ARGV[7]) end
 return redis.call('ZCARD', KEYS[3])
 """
 
@@ -46,7 +56,10 @@ redis.call('ZREM', KEYS[1], ARGV[2])
 redis.call('ZREM', KEYS[3], ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[3], '-inf', tonumber(ARGV[1]))
 local left = redis.call('ZCARD', KEYS[3])
-if left == 0 then redis.call('ZREM', KEYS[2], ARGV[3]) end
+if left == 0 then
+  redis.call('ZREM', KEYS[2], ARGV[3])
+  redis.call('ZREM', KEYS[4], ARGV[3])
+end
 return left
 """
 
@@ -65,8 +78,8 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
-def _join_args(now, conn, visitor, expires, ip_limit, max_users) -> list:
-    return [now, conn, visitor, expires, ip_limit, max_users, TTL_SECONDS * 2]
+def _join_args(now, conn, visitor, expires, ip_limit, max_users, share) -> list:
+    return [now, conn, visitor, expires, ip_limit, max_users, TTL_SECONDS * 2, share]
 
 
 class _RedisStore:
@@ -138,24 +151,27 @@ class _MemoryStore:
             del entries[member]
         return entries
 
-    def join_visitor(self, keys, now, conn, visitor, expires, ip_limit, max_users) -> int:
+    def join_visitor(self, keys, now, conn, visitor, expires, ip_limit, max_users, share) -> int:
         with self._lock:
-            ips, visitors, tabs = (self._live(k, now) for k in keys)
+            ips, visitors, tabs, shares = (self._live(k, now) for k in keys)
             if ip_limit > 0 and len(ips) >= ip_limit:
                 return IP_LIMIT
             if max_users > 0 and visitor not in visitors and len(visitors) >= max_users:
                 return WEBSITE_FULL
-            ips[conn] = visitors[visitor] = tabs[conn] = expires
+            if share > 0 and visitor not in shares and len(shares) >= share:
+                return IP_SHARE
+            ips[conn] = visitors[visitor] = tabs[conn] = shares[visitor] = expires
             return len(tabs)
 
     def leave_visitor(self, keys, now, conn, visitor) -> int:
-        ip_key, visitors_key, tabs_key = keys
+        ip_key, visitors_key, tabs_key, share_key = keys
         with self._lock:
             self._live(ip_key, now).pop(conn, None)
             tabs = self._live(tabs_key, now)
             tabs.pop(conn, None)
             if not tabs:
                 self._live(visitors_key, now).pop(visitor, None)
+                self._live(share_key, now).pop(visitor, None)
             return len(tabs)
 
     def join(self, key, now, member, expires) -> int:
@@ -205,7 +221,21 @@ def _key(*parts) -> str:
 
 
 def _visitor_keys(ip: str, website_id: int, visitor_id: str) -> list[str]:
-    return [_key("ip", ip), _key("visitors", website_id), _key("tabs", website_id, visitor_id)]
+    ip = address_bucket(ip)
+    return [
+        _key("ip", ip),
+        _key("visitors", website_id),
+        _key("tabs", website_id, visitor_id),
+        _key("share", website_id, ip),
+    ]
+
+
+def ip_share(max_users: int) -> int:
+    """The most distinct visitors one address may have on a website (0: no cap)."""
+    share = settings.CHATELLY_WS_IP_SHARE
+    if share >= 1 or max_users <= 0:
+        return 0
+    return max(1, math.floor(max_users * share))
 
 
 # --- visitors --------------------------------------------------------------------
@@ -222,11 +252,12 @@ def _join_request(ip: str, website_id: int, visitor_id: str, connection_id: str,
         now + TTL_SECONDS,
         settings.CHATELLY_WS_CONN_PER_IP,
         max_users,
+        ip_share(max_users),
     )
 
 
 def visitor_join(*, ip: str, website_id: int, visitor_id: str, connection_id: str, max_users: int) -> int:
-    """The visitor's number of open tabs (1 = first), or IP_LIMIT / WEBSITE_FULL."""
+    """The visitor's number of open tabs (1 = first), or IP_LIMIT / WEBSITE_FULL / IP_SHARE."""
     return _store().join_visitor(*_join_request(ip, website_id, visitor_id, connection_id, max_users))
 
 
@@ -262,8 +293,13 @@ async def visitor_leave_async(*, ip: str, website_id: int, visitor_id: str, conn
 
 def visitor_entries(*, ip: str, website_id: int, visitor_id: str, connection_id: str) -> list:
     """What a visitor socket's heartbeat renews (see `renew`)."""
-    ip_key, visitors_key, tabs_key = _visitor_keys(ip, website_id, visitor_id)
-    return [(ip_key, connection_id), (visitors_key, visitor_id), (tabs_key, connection_id)]
+    ip_key, visitors_key, tabs_key, share_key = _visitor_keys(ip, website_id, visitor_id)
+    return [
+        (ip_key, connection_id),
+        (visitors_key, visitor_id),
+        (tabs_key, connection_id),
+        (share_key, visitor_id),
+    ]
 
 
 def renew(entries: list[tuple[str, str]]) -> None:

@@ -5,9 +5,7 @@ import asyncio
 import contextlib
 import json
 import logging
-import re
 import time
-from collections import deque
 
 import orjson
 from channels.consumer import get_handler_name
@@ -20,22 +18,15 @@ from django.db import InterfaceError, OperationalError
 from chatelly import metrics
 from chatelly.logs import socket_log
 
-from . import realtime
+from . import budgets, drain, realtime
 from .errors import ChatError
+from .frames import FrameError, check_values, parse_frame
 
 logger = logging.getLogger("chatelly.sockets")
 
-_RATE = re.compile(r"^\s*(\d+)\s*/\s*(\d*)\s*([smhd])\s*$")
-_PERIOD = {"s": 1, "m": 60, "h": 3600, "d": 86400}
-
-
-def parse_rate(rate: str) -> tuple[int, float]:
-    """'20/10s' -> (20, 10.0): at most 20 in any 10 seconds."""
-    match = _RATE.match(rate or "")
-    if not match:
-        raise ValueError(f"bad rate {rate!r}; use N/period such as 20/10s")
-    count, multiplier, unit = match.groups()
-    return int(count), float(int(multiplier or 1) * _PERIOD[unit])
+# How long a closing socket waits for the acks of messages it accepted.
+CLOSE_ACKS_WAIT = 15.0
+SERVER_ERROR = "Something went wrong on the server; the frame was not acted on."
 
 
 def frame_text(frame: dict) -> str:
@@ -46,29 +37,6 @@ def frame_text(frame: dict) -> str:
         return orjson.dumps(frame, option=orjson.OPT_NON_STR_KEYS).decode()
     except orjson.JSONEncodeError:
         return json.dumps(frame, separators=(",", ":"))
-
-
-class FloodGate:
-    """Per-socket message rate: refuse over the rate, close at three times it."""
-
-    def __init__(self, rate: str):
-        self.limit, self.window = parse_rate(rate)
-        self._frames: deque[float] = deque()
-        self._accepted: deque[float] = deque()
-
-    def check(self) -> str:
-        """'ok', 'refuse' or 'close' for one more message frame now."""
-        now = time.monotonic()
-        for queue in (self._frames, self._accepted):
-            while queue and queue[0] <= now - self.window:
-                queue.popleft()
-        self._frames.append(now)
-        if len(self._frames) > 3 * self.limit:
-            return "close"
-        if len(self._accepted) >= self.limit:
-            return "refuse"
-        self._accepted.append(now)
-        return "ok"
 
 
 class Unavailable(Exception):
@@ -83,9 +51,20 @@ class ChatSocket(AsyncWebsocketConsumer):
     # Frames that need not wait for this socket's messages still being written.
     unordered_frames = frozenset({"message", "ping", "typing"})
     _writes: asyncio.Task | None = None
-    closed = False
+    closed = False  # nothing more is sent
+    closing = False  # a close has started: its acks are still sent
+    released = False
     opened_at: float | None = None
     log_fields: dict
+
+    async def __call__(self, scope, receive, send):
+        """Whatever ends the consumer (a close, a crash, a cancelled task) releases
+        its presence slots, heartbeat and groups: a socket that died without
+        it kept its `max_users` place renewed for good."""
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            await self.release(None)
 
     async def dispatch(self, message):
         """As Channels' own, without its `aclose_old_connections()` per event: that is a
@@ -95,7 +74,12 @@ class ChatSocket(AsyncWebsocketConsumer):
         handler = getattr(self, get_handler_name(message), None)
         if handler is None:
             raise ValueError(f"No handler for message type {message['type']}")
-        await handler(message)
+        if message["type"].startswith("websocket."):
+            return await handler(message)
+        try:
+            await handler(message)
+        except Exception:  # an event for this socket must not end it
+            logger.exception("socket event %s failed", message["type"], extra=self.log_context())
 
     # --- lifecycle: metrics and one log line per connect, disconnect and error -----
 
@@ -105,25 +89,55 @@ class ChatSocket(AsyncWebsocketConsumer):
     async def accept(self, subprotocol=None, headers=None):
         await super().accept(subprotocol, headers)
         self.opened_at = time.monotonic()
+        self.budgets = budgets.FrameBudgets(budgets.socket_rates())
+        drain.install_once()
         metrics.WS_CONNECTIONS.labels(kind=self.kind).inc()
 
     async def websocket_disconnect(self, message):
+        # As Channels' own, without its hop to the database thread to close old
+        # connections (ours go back to the pool after every call): a restart
+        # closes thousands of sockets at once, and the reconnects queued behind them.
+        await self.release(message.get("code"))
+        raise StopConsumer()
+
+    async def refuse_handshake(self) -> None:
+        """Over the connect rate: 429 with Retry-After where the server can answer
+        a handshake with a response (uvicorn), else the plain refusal (403)."""
+        metrics.RATE_LIMITED.labels(scope=f"ws_connect_{self.kind}").inc()
+        if "websocket.http.response" not in self.scope.get("extensions", {}):
+            return await self.close()
+        body = frame_text(
+            {"error": "rate_limited", "message": "Too many connections; retry later.", "code": 429}
+        )
+        await self.base_send(
+            {
+                "type": "websocket.http.response.start",
+                "status": 429,
+                "headers": [(b"content-type", b"application/json"), (b"retry-after", b"60")],
+            }
+        )
+        await self.base_send({"type": "websocket.http.response.body", "body": body.encode()})
+
+    async def release(self, code) -> None:
+        """Once per socket: count and log the close, then `disconnect()`."""
+        if self.released:
+            return
+        self.released = self.closed = True
         if self.opened_at is not None:
             metrics.WS_CONNECTIONS.labels(kind=self.kind).dec()
             socket_log().info(
                 "ws_disconnect",
                 kind=self.kind,
                 connection_id=self.connection_id,
-                code=message.get("code"),
+                code=code,
                 duration_s=round(time.monotonic() - self.opened_at, 3),
                 **self.log_context(),
             )
             self.opened_at = None
-        # As Channels' own, without its hop to the database thread to close old
-        # connections (ours go back to the pool after every call): a restart
-        # closes thousands of sockets at once, and the reconnects queued behind them.
-        await self.disconnect(message["code"])
-        raise StopConsumer()
+        try:
+            await self.disconnect(code)
+        except Exception:
+            logger.exception("releasing a socket failed")
 
     @property
     def connection_id(self) -> str:
@@ -150,6 +164,13 @@ class ChatSocket(AsyncWebsocketConsumer):
         await self.send_frame(frame)
 
     async def close_with(self, code: int) -> None:
+        """Close from the server's side, after the acks of every message this socket
+        accepted: what was stored was acked (docs/protocol.md, "Flooding")."""
+        if self.closing or self.closed:
+            return
+        self.closing = True
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.writes_done(), CLOSE_ACKS_WAIT)
         if not self.closed:
             self.closed = True
             await self.close(code=code)
@@ -157,22 +178,38 @@ class ChatSocket(AsyncWebsocketConsumer):
     # --- receiving -----------------------------------------------------------------
 
     async def receive(self, text_data=None, bytes_data=None):
-        if text_data is None:
-            return await self.send_error("invalid_frame", "Frames are JSON text.")
-        if len(text_data) > self.max_frame_chars():
-            return await self.send_error("too_long", "The frame is too large.")
+        """One frame; whatever a handler raises is answered, never the socket's end."""
         try:
-            frame = json.loads(text_data)
-        except ValueError:
-            return await self.send_error("invalid_frame", "The frame is not JSON.")
-        if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
-            return await self.send_error("invalid_frame", "A frame is a JSON object with a string type.")
+            await self.receive_frame(text_data)
+        except Exception:
+            logger.exception("frame handler failed", extra=self.log_context())
+            metrics.WS_FRAME_ERRORS.labels(kind=self.kind).inc()
+            with contextlib.suppress(Exception):
+                await self.send_error("server_error", SERVER_ERROR)
+
+    async def receive_frame(self, text_data: str | None) -> None:
+        if self.closing:
+            return
+        try:
+            if text_data is None:
+                raise FrameError("invalid_frame", "Frames are JSON text.")
+            frame = parse_frame(text_data, max_chars=self.max_frame_chars())
+        except FrameError as exc:
+            if await self.within_budget(budgets.INVALID):
+                await self.send_error(exc.code, exc.message)
+            return
         handler = self.frame_handlers.get(frame["type"])
+        client_id = frame.get("client_id")
+        if not await self.within_budget(frame["type"] if handler else budgets.INVALID, client_id):
+            return
         if handler is None:
             return await self.send_error(
                 "unknown_type", f"This socket does not take {frame['type'][:40]!r} frames."
             )
-        client_id = frame.get("client_id")
+        try:
+            check_values(frame)
+        except FrameError as exc:
+            return await self.send_error(exc.code, exc.message, exc.client_id)
         if frame["type"] not in self.unordered_frames:
             await self.writes_done()  # e.g. `end` after `message`: the message is stored first
         try:
@@ -183,6 +220,17 @@ class ChatSocket(AsyncWebsocketConsumer):
             await self.send_error(
                 "unavailable", "Storage is down: nothing was stored, retry later.", client_id
             )
+
+    async def within_budget(self, frame_type: str, client_id=None) -> bool:
+        """False when the frame is refused (and the socket maybe closed) for flooding."""
+        verdict = self.budgets.check(frame_type)
+        if verdict == budgets.OK:
+            return True
+        metrics.RATE_LIMITED.labels(scope=f"ws_{self.kind}").inc()
+        await self.send_error("rate_limited", f"Too many {frame_type} frames; slow down.", client_id)
+        if verdict == budgets.CLOSE:
+            await self.close_with(realtime.CLOSE_OVER_LIMIT)
+        return False
 
     # --- answers that follow this socket's batched writes, in order --------------
 
@@ -200,17 +248,6 @@ class ChatSocket(AsyncWebsocketConsumer):
     async def writes_done(self) -> None:
         if self._writes is not None and not self._writes.done():
             await asyncio.shield(self._writes)
-
-    async def flood_check(self, frame: dict) -> bool:
-        """False when the frame is refused (or the socket closed) for flooding."""
-        verdict = self.flood.check()
-        if verdict == "ok":
-            return True
-        metrics.RATE_LIMITED.labels(scope=f"ws_{self.kind}").inc()
-        await self.send_error("rate_limited", "Too many messages; slow down.", frame.get("client_id"))
-        if verdict == "close":
-            await self.close_with(realtime.CLOSE_OVER_LIMIT)
-        return False
 
     async def on_ping(self, frame: dict) -> None:
         await self.send_frame({"type": "pong"})

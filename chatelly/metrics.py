@@ -34,6 +34,9 @@ WRITE_BATCH_SECONDS = Histogram(
     "Time to store one batch of visitor messages (the transaction, on the database thread).",
     buckets=(0.002, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
+WS_FRAME_ERRORS = Counter(
+    "chatelly_ws_frame_errors_total", "Socket frames whose handler failed unexpectedly.", ["kind"]
+)
 CHANNEL_LAYER_ERRORS = Counter("chatelly_channel_layer_errors_total", "Channel layer sends that failed.")
 RATE_LIMITED = Counter(
     "chatelly_rate_limited_total", "Requests and frames refused by a rate limit.", ["scope"]

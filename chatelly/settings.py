@@ -275,6 +275,17 @@ CHATELLY_RATE_API = env.str("CHATELLY_RATE_API", default="600/m")
 CHATELLY_RATE_WIDGET = env.str("CHATELLY_RATE_WIDGET", default="120/m")
 CHATELLY_WS_MSG_RATE = env.str("CHATELLY_WS_MSG_RATE", default="20/10s")
 CHATELLY_WS_CONN_PER_IP = env.int("CHATELLY_WS_CONN_PER_IP", default=20)
+# Budgets of the other frame types (docs/protocol.md, "Flooding"); `invalid`
+# counts frames that are not JSON or name no type the socket takes.
+CHATELLY_WS_FRAME_RATES = env.str(
+    "CHATELLY_WS_FRAME_RATES",
+    default="typing=60/10s,read=60/10s,resume=20/10s,sync=20/10s,identify=10/10s,"
+    "page_view=30/10s,end=10/10s,close_chat=30/10s,ping=30/10s,invalid=30/10s",
+)
+# Socket handshakes per client IP (IPv6 by its /64), refused before accept.
+CHATELLY_WS_CONNECT_RATE = env.str("CHATELLY_WS_CONNECT_RATE", default="60/m")
+# The share of a website's max_users that one client IP may take (at least one visitor).
+CHATELLY_WS_IP_SHARE = env.float("CHATELLY_WS_IP_SHARE", default=0.25)
 # Visitor messages wait at most this long for the batched writer; later ones
 # are refused with `unavailable` (nothing stored) instead of queueing on.
 CHATELLY_WRITE_MAX_WAIT = env.float("CHATELLY_WRITE_MAX_WAIT", default=1.0)

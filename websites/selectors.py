@@ -1,5 +1,6 @@
 """Reads on websites and memberships, always scoped to what the caller may see."""
 
+from django.contrib.auth import get_user_model
 from django.db.models import F, QuerySet
 from rest_framework.exceptions import NotFound, PermissionDenied
 
@@ -50,3 +51,20 @@ def member_get(*, website: Website, user_id) -> Membership:
 
 def is_member(*, website_id: int, user_id: int) -> bool:
     return Membership.objects.filter(website_id=website_id, user_id=user_id).exists()
+
+
+def agents_standing(*, user_ids: list[int]) -> dict[int, tuple[bool, int, set[int]]]:
+    """{user id: (is_active, token_version, website ids)} for the open agent
+    sockets' heartbeat; a deleted user is absent."""
+    User = get_user_model()
+    standing = {
+        pk: (active, version, set())
+        for pk, active, version in User.objects.filter(id__in=user_ids).values_list(
+            "id", "is_active", "token_version"
+        )
+    }
+    for user_id, website_id in Membership.objects.filter(user_id__in=list(standing)).values_list(
+        "user_id", "website_id"
+    ):
+        standing[user_id][2].add(website_id)
+    return standing

@@ -4,14 +4,14 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from django.conf import settings
-
 from chat import batching, presence, realtime, selectors, services
-from chat.errors import ChatError
+from chat.connect_limits import connect_allowed
+from chat.errors import ChatError, invalid
+from chat.frames import is_int_between
 from chat.heartbeat import heartbeat
 from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
-from chat.sockets import ChatSocket, FloodGate, Unavailable
+from chat.sockets import ChatSocket, Unavailable
 from chat.visitor_tokens import visitor_token_make, visitor_token_read
 from chatelly import metrics
 from chatelly.api.client_ip import client_ip_for_scope
@@ -63,15 +63,16 @@ class VisitorSocket(ChatSocket):
                 self.site = None
         if self.site is None or not site_allows_origin(self.site, _header(self.scope, b"origin")):
             return await self.close()  # before accept: the handshake gets HTTP 403
-        self.flood = FloodGate(settings.CHATELLY_WS_MSG_RATE)
         self.ip = client_ip_for_scope(self.scope)
+        if not await connect_allowed(ip=self.ip, socket_kind=self.kind):
+            return await self.refuse_handshake()
         query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
         token_visitor = visitor_token_read((query.get("token") or [None])[0], website_id=self.site["id"])
         self.visitor_id = token_visitor or new_visitor_id()
         await self.accept()
 
         tabs = await self._join_presence()
-        if tabs in (presence.IP_LIMIT, presence.WEBSITE_FULL):
+        if tabs in presence.REFUSED:
             await self.send_error("rate_limited", "Too many connections; try again later.")
             return await self.close_with(realtime.CLOSE_OVER_LIMIT)
         visit = {
@@ -192,8 +193,6 @@ class VisitorSocket(ChatSocket):
     async def on_message(self, frame: dict) -> None:
         """Hand the message to the batched writer and take the next frame at once;
         the ack follows the commit, in the order the frames came."""
-        if not await self.flood_check(frame):
-            return
         client_id = frame.get("client_id")
         try:
             job = services.message_job(
@@ -227,9 +226,9 @@ class VisitorSocket(ChatSocket):
         metrics.MESSAGE_LATENCY.observe(time.perf_counter() - started)
 
     async def on_resume(self, frame: dict) -> None:
-        after = frame.get("after_seq", 0)
-        if isinstance(after, bool) or not isinstance(after, int) or after < 0:
-            return await self.send_error("validation_error", "after_seq must be a non-negative integer.")
+        after = frame.get("after_seq")
+        if not is_int_between(after, 0):
+            raise invalid("after_seq must be a non-negative integer.", "after_seq")
         chat = await self.read(
             selectors.active_chat_for_visitor, website_id=self.site["id"], visitor=self.visitor
         )

@@ -17,7 +17,12 @@ pytestmark = [
 @pytest.fixture
 def server():
     # As the report's servers: the REST mode's one user passes the default 600 API calls a minute in a second.
-    env = server_env(CHATELLY_WS_CONN_PER_IP="1000", CHATELLY_RATE_API="1000000/m")
+    env = server_env(
+        CHATELLY_WS_CONN_PER_IP="1000",
+        CHATELLY_WS_CONNECT_RATE="0/s",
+        CHATELLY_WS_IP_SHARE="1",
+        CHATELLY_RATE_API="1000000/m",
+    )
     process = ServerProcess(env=env, kind="uvicorn").start()
     yield process
     process.stop()

@@ -13,6 +13,12 @@ def clock(monkeypatch):
     return now
 
 
+@pytest.fixture(autouse=True)
+def no_share_cap(settings):
+    """One address may take all of a website here; the share has tests of its own."""
+    settings.CHATELLY_WS_IP_SHARE = 1.0
+
+
 def join(visitor, conn, ip="10.0.0.1", max_users=2):
     return presence.visitor_join(
         ip=ip, website_id=1, visitor_id=visitor, connection_id=conn, max_users=max_users
@@ -85,3 +91,33 @@ async def test_the_event_loop_join_and_leave_share_the_sets_with_the_sync_ones(c
     assert left == 1
     assert presence.visitor_leave(ip="10.0.0.1", website_id=1, visitor_id="v1", connection_id="c1") == 0
     assert not presence.visitor_online(website_id=1, visitor_id="v1")
+
+
+def test_one_address_takes_at_most_its_share_of_max_users(clock, settings):
+    settings.CHATELLY_WS_IP_SHARE = 0.25
+    assert presence.ip_share(8) == 2 and presence.ip_share(3) == 1 and presence.ip_share(0) == 0
+    assert join("v1", "c1", max_users=8) == 1
+    assert join("v1", "c2", max_users=8) == 2  # a visitor's second tab is not a second visitor
+    assert join("v2", "c3", max_users=8) == 1
+    assert join("v3", "c4", max_users=8) == presence.IP_SHARE
+    assert join("v3", "c4", ip="10.0.0.2", max_users=8) == 1  # another address has its own share
+    # The last tab of a visitor frees its place in the address's share.
+    presence.visitor_leave(ip="10.0.0.1", website_id=1, visitor_id="v2", connection_id="c3")
+    assert join("v4", "c5", max_users=8) == 1
+
+
+def test_an_ipv6_client_counts_by_its_64(clock, settings):
+    settings.CHATELLY_WS_CONN_PER_IP = 2
+    assert join("v1", "c1", ip="2001:db8:1:2::1", max_users=0) == 1
+    assert join("v2", "c2", ip="2001:db8:1:2:ffff::9", max_users=0) == 1
+    assert join("v3", "c3", ip="2001:db8:1:2:abcd::7", max_users=0) == presence.IP_LIMIT
+    assert join("v3", "c3", ip="2001:db8:1:3::1", max_users=0) == 1  # the next /64
+
+
+def test_an_expired_share_entry_frees_the_place(clock, settings):
+    """A process that died without leaving: its visitors drop out of the share too."""
+    settings.CHATELLY_WS_IP_SHARE = 0.25
+    assert join("v1", "c1", max_users=4) == 1
+    assert join("v2", "c2", max_users=4) == presence.IP_SHARE
+    clock[0] += presence.TTL_SECONDS + 1
+    assert join("v2", "c2", max_users=4) == 1

@@ -1,13 +1,14 @@
 """A rolling restart of two uvicorn processes: SIGTERM closes sockets with 1012, nothing acked is lost."""
 
 import signal
+import time
 
 import pytest
 from django.conf import settings
 
 from chat.models import Message
 from chat.tests.test_e2e import ORIGIN, agent_client
-from chatelly.testing import ServerProcess, WsClient, server_env, ws_url
+from chatelly.testing import ServerProcess, WsClient, database_url_for_servers, server_env, ws_url
 from websites import services as website_services
 
 pytestmark = [
@@ -133,5 +134,48 @@ def test_sigterm_lets_an_in_flight_request_finish(site):
         assert answer.startswith(b"HTTP/1.1 401"), answer[:200]
         assert b'"authentication_failed"' in answer
         assert server.process.wait(20) in (0, -signal.SIGTERM)  # uvicorn re-raises the signal on exit
+    finally:
+        server.stop()
+
+
+@pytest.mark.skipif(
+    not settings.DATABASES["default"]["ENGINE"].endswith("postgresql"), reason="locks a PostgreSQL table"
+)
+def test_sigterm_sends_the_acks_of_accepted_messages_before_1012(site):
+    """Messages accepted but not yet stored when SIGTERM comes are stored and
+    acked before the socket is closed with 1012: stored equals acked."""
+    import threading
+
+    import psycopg
+
+    server = ServerProcess(env=server_env(CHATELLY_WS_MSG_RATE="1000/10s"), kind="uvicorn").start()
+    try:
+        visitor = Visitor(site.widget_key)
+        visitor.connect(server)
+        assert visitor.say("first", "c0")  # the chat exists: the lock below holds only the messages
+        with psycopg.connect(database_url_for_servers(), autocommit=False) as lock:
+            lock.execute("LOCK TABLE messages IN ACCESS EXCLUSIVE MODE")
+            for n in range(1, 6):
+                visitor.client.send({"type": "message", "content": f"m{n}", "client_id": f"c{n}"})
+            time.sleep(0.5)  # accepted; their batch waits for the lock
+            server.process.send_signal(signal.SIGTERM)
+            threading.Timer(1.0, lock.rollback).start()  # the writes go on a second later
+            frames, code = [], None
+            from websockets.exceptions import ConnectionClosed
+
+            try:
+                while True:
+                    frames.append(visitor.client.recv(15))
+            except ConnectionClosed as exc:
+                code = exc.rcvd.code if exc.rcvd else None
+        assert code == 1012
+        acked = {f["client_id"] for f in frames if f["type"] == "ack"}
+        stored = set(
+            Message.objects.filter(client_id__in=[f"c{n}" for n in range(1, 6)]).values_list(
+                "client_id", flat=True
+            )
+        )
+        assert acked == stored == {f"c{n}" for n in range(1, 6)}
+        server.process.wait(20)
     finally:
         server.stop()
