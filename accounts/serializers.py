@@ -1,8 +1,9 @@
 """Input and output shapes of the auth and user endpoints."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chatelly.api.fields import StrictCharField, StrictEmailField
+from chatelly.api.fields import NameField, StrictCharField, StrictEmailField
 
 from .models import User
 
@@ -17,7 +18,7 @@ class UserSerializer(serializers.ModelSerializer):
 class RegisterInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = StrictCharField(max_length=128, trim_whitespace=False)
-    name = StrictCharField(max_length=255)
+    name = NameField()
 
 
 class LoginInput(serializers.Serializer):
@@ -25,8 +26,13 @@ class LoginInput(serializers.Serializer):
     password = StrictCharField(max_length=128, trim_whitespace=False)
 
 
+@extend_schema_field({"type": "string", "maxLength": 4096, "pattern": "^[A-Za-z0-9_.=-]+$"})
+class _TokenField(StrictCharField):
+    """A JWT: base64url parts and dots (anything else is a 401 `token_not_valid`)."""
+
+
 class RefreshInput(serializers.Serializer):
-    refresh = StrictCharField(max_length=4096)
+    refresh = _TokenField(max_length=4096)
 
 
 class TokenPairOutput(serializers.Serializer):
@@ -41,7 +47,7 @@ class AuthOutput(TokenPairOutput):
 class ProfileInput(serializers.Serializer):
     """`plan`, `id` and timestamps are not fields here, so they are ignored."""
 
-    name = StrictCharField(max_length=255)
+    name = NameField()
     email = StrictEmailField(max_length=254)
 
 

@@ -42,7 +42,7 @@ class DayRange:
 
 
 def _zone(raw) -> zoneinfo.ZoneInfo:
-    if raw in (None, ""):
+    if raw is None:
         return zoneinfo.ZoneInfo("UTC")
     try:
         if "\x00" in raw or len(raw) > 64:
@@ -53,7 +53,7 @@ def _zone(raw) -> zoneinfo.ZoneInfo:
 
 
 def _day(raw, name: str) -> date | None:
-    if raw in (None, ""):
+    if raw is None:  # "" is a malformed day, as the schema says
         return None
     try:
         if not _DAY.fullmatch(raw):  # fromisoformat also takes 2026-W01-1

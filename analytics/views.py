@@ -2,9 +2,10 @@
 
 import csv
 import io
+import zoneinfo
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -14,14 +15,27 @@ from chatelly.api.schema import errors
 from websites.selectors import website_get_for_user, website_list_for_user
 
 from . import selectors
-from .ranges import day_range_parse
+from .ranges import FIRST_DAY, LAST_DAY, MAX_DAYS, day_range_parse
 
+DAY = {"type": "string", "format": "date", "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}$"}
 PARAMETERS = [
-    OpenApiParameter("from", str, description="First day, YYYY-MM-DD (default: 29 days before `to`)"),
-    OpenApiParameter("to", str, description="Last day, YYYY-MM-DD, inclusive (default: today in `tz`)"),
-    OpenApiParameter("tz", str, description="IANA time zone the days are cut in (default UTC)"),
+    OpenApiParameter(
+        "from",
+        DAY,
+        description=f"First day, YYYY-MM-DD, {FIRST_DAY} to {LAST_DAY} (default: 29 days before `to`); "
+        f"after `to` or more than {MAX_DAYS} days before it: 400",
+    ),
+    OpenApiParameter("to", DAY, description="Last day, YYYY-MM-DD, inclusive (default: today in `tz`)"),
+    OpenApiParameter(
+        "tz",
+        {"type": "string", "enum": sorted(zoneinfo.available_timezones())},
+        description="IANA time zone the days are cut in (default UTC)",
+    ),
     OpenApiParameter("format", str, enum=["json", "csv"], description="csv: date,chats,messages,visitors"),
 ]
+CSV = OpenApiResponse(
+    {"type": "string"}, description="With ?format=csv: text/csv, the header row date,chats,messages,visitors"
+)
 
 
 class TotalsSchema(serializers.Serializer):
@@ -94,7 +108,7 @@ def series_csv(report: dict, filename: str) -> HttpResponse:
 
 def answer_format(request) -> str:
     """ "json" or "csv", checked before any figure is computed."""
-    return choice_param(request.query_params, "format", ("json", "csv")) or "json"
+    return choice_param(request.query_params, "format", ("json", "csv"), empty_is_absent=False) or "json"
 
 
 def _answer(request, report: dict, filename: str):
@@ -108,7 +122,7 @@ class DashboardView(APIView):
         tags=["analytics"],
         summary="Figures for all the caller's websites",
         parameters=PARAMETERS,
-        responses={200: DashboardSchema, **errors(400, 401)},
+        responses={(200, "application/json"): DashboardSchema, (200, "text/csv"): CSV, **errors(400, 401)},
     )
     def get(self, request):
         answer_format(request)
@@ -123,7 +137,11 @@ class WebsiteAnalyticsView(APIView):
         tags=["analytics"],
         summary="Figures for one website",
         parameters=PARAMETERS,
-        responses={200: WebsiteReportSchema, **errors(400, 401, 404)},
+        responses={
+            (200, "application/json"): WebsiteReportSchema,
+            (200, "text/csv"): CSV,
+            **errors(400, 401, 404),
+        },
     )
     def get(self, request, website_id):
         website = website_get_for_user(user=request.user, website_id=website_id)

@@ -1,13 +1,15 @@
 """Chat endpoints (API.md: Chats). Thin: parse, call a service or selector, answer."""
 
-from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import status
+from django.conf import settings
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
+from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chatelly.api.errors import ChatClosed
+from chatelly.api.fields import NOT_BLANK
 from chatelly.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from chatelly.api.params import choice_param, text_param
 from chatelly.api.parsers import JSONParser
@@ -18,6 +20,7 @@ from websites.selectors import website_get_for_user
 from . import selectors, services
 from .errors import ChatError
 from .message_page import MAX_SEQ, page_params, with_fast_get
+from .messaging import MAX_CLIENT_ID
 from .serializers import (
     AgentMessageInput,
     AgentUploadSchema,
@@ -37,6 +40,27 @@ from .upload_quotas import upload_store
 from .upload_views import refuse_oversize_body, upload_error
 
 NO_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}  # PostgreSQL compares no U+0000: a 400
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "pattern": NOT_BLANK})
+class _ContentSchema(serializers.CharField):
+    pass
+
+
+class AgentMessageRequest(serializers.Serializer):
+    """AgentMessageInput as the service checks it (schema only): content not blank
+    (it may be blank with an attachment, which JSON Schema cannot say)."""
+
+    content = _ContentSchema(max_length=settings.CHATELLY_MAX_MESSAGE_CHARS)
+    client_id = serializers.CharField(
+        min_length=1,
+        max_length=MAX_CLIENT_ID,
+        required=False,
+        help_text="A repeat answers 200 and the first message.",
+    )
+    attachment_id = serializers.IntegerField(
+        min_value=1, required=False, help_text="An upload of this agent (POST /api/v1/uploads)."
+    )
 
 
 def api_error(exc: ChatError) -> Exception:
@@ -79,7 +103,7 @@ class ChatListView(APIView):
     def get(self, request, website_id):
         website = website_get_for_user(user=request.user, website_id=website_id)
         query = request.query_params
-        status_filter = choice_param(query, "status", ("active", "closed"))
+        status_filter = choice_param(query, "status", ("active", "closed"), empty_is_absent=False)
         visitor_id = text_param(query, "visitor_id")
         search = (text_param(query, "search") or "").strip()[:200]
         chats = selectors.chat_list_for_website(
@@ -137,7 +161,7 @@ class ChatMessagesView(APIView):
     @extend_schema(
         tags=["chats"],
         summary="Reply as an agent; live to the visitor",
-        request=AgentMessageInput,
+        request=AgentMessageRequest,
         responses={
             201: MessageSchema,
             200: MessageSchema,

@@ -1,17 +1,39 @@
 """Input and output shapes of the website and member endpoints."""
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from accounts.serializers import UserSerializer
-from chatelly.api.fields import StrictBooleanField, StrictCharField, StrictEmailField, StrictIntegerField
+from chatelly.api.fields import (
+    NameField,
+    StrictBooleanField,
+    StrictCharField,
+    StrictEmailField,
+    StrictIntegerField,
+)
 
 from .models import Membership, Role, Website
+from .settings_schema import OPENAPI_SCHEMA
+
+# A host name (ASCII; IDNs are taken too), an IPv4 address, or *.example.com.
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+DOMAIN_PATTERN = rf"^(\*\.{_LABEL}(\.{_LABEL})+|{_LABEL}(\.{_LABEL})*)\.?$"
+
+
+@extend_schema_field(OPENAPI_SCHEMA)
+class SettingsField(serializers.JSONField):
+    pass
+
+
+@extend_schema_field({"type": "string", "maxLength": 253, "pattern": DOMAIN_PATTERN})
+class DomainField(StrictCharField):
+    pass
 
 
 class WebsiteSerializer(serializers.ModelSerializer):
     user_id = serializers.IntegerField(read_only=True)
     role = serializers.CharField(read_only=True)
-    settings = serializers.DictField(read_only=True)
+    settings = SettingsField(read_only=True)
 
     class Meta:
         model = Website
@@ -34,11 +56,11 @@ class WebsiteSerializer(serializers.ModelSerializer):
 class WebsiteInput(serializers.Serializer):
     """Client-sent `widget_key`, `user_id`, `id` and timestamps are not fields: ignored."""
 
-    name = StrictCharField(max_length=255)
-    domain = StrictCharField(
+    name = NameField()
+    domain = DomainField(
         max_length=255, trim_whitespace=False, help_text="Host name, IP address or *.example.com"
     )
-    settings = serializers.JSONField(required=False, help_text="Replaced whole; see the settings keys.")
+    settings = SettingsField(required=False, help_text="Replaced whole; see the settings keys.")
     max_users = StrictIntegerField(required=False, min_value=1, max_value=1_000_000)
     is_active = StrictBooleanField(required=False)
 

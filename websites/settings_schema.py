@@ -7,6 +7,8 @@ the way API.md's `details` does.
 import re
 import zoneinfo
 
+from chatelly.api.fields import NOT_BLANK
+
 from .domains import normalize_origin
 
 PUBLIC_KEYS = (
@@ -201,3 +203,82 @@ def validate_settings(value) -> dict:
 
 def public_settings(settings: dict) -> dict:
     return {key: settings[key] for key in PUBLIC_KEYS if key in settings}
+
+
+def _string(max_length: int, **extra) -> dict:
+    return {"type": "string", "maxLength": max_length, **extra}
+
+
+_LABEL = "[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_ORIGIN = rf"^https?://{_LABEL}(\.{_LABEL})*(:[1-9][0-9]{{0,3}})?$"
+_HHMM = "^(([01][0-9]|2[0-3]):[0-5][0-9]|24:00)$"
+
+# The OpenAPI description of `settings`, as strict as validate_settings() except
+# where JSON Schema cannot say it: a range's start before its end, and a
+# keyword or reply that is not only spaces.
+OPENAPI_SCHEMA = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        "title": _string(60),
+        "color": {"type": "string", "pattern": _COLOR.pattern.join("^$")},
+        "position": {"type": "string", "enum": ["left", "right"]},
+        "greeting": _string(1000),
+        "away_message": _string(1000),
+        "require_email": {"type": "boolean"},
+        "locale": _string(35, pattern=_LOCALE.pattern.join("^$")),
+        "business_hours": {
+            "type": "object",
+            "additionalProperties": False,
+            "required": ["timezone"],
+            "properties": {
+                "timezone": {"type": "string", "enum": sorted(zoneinfo.available_timezones())},
+                "days": {
+                    "type": "object",
+                    "additionalProperties": False,
+                    "properties": {
+                        day: {
+                            "type": "array",
+                            "maxItems": MAX_RANGES_PER_DAY,
+                            "items": {
+                                "type": "array",
+                                "minItems": 2,
+                                "maxItems": 2,
+                                "items": {"type": "string", "pattern": _HHMM},
+                                "description": '["HH:MM", "HH:MM"], start before end',
+                            },
+                        }
+                        for day in DAYS
+                    },
+                },
+            },
+        },
+        "allowed_origins": {
+            "type": "array",
+            "maxItems": MAX_ORIGINS,
+            "items": {
+                "type": "string",
+                "format": "uri",
+                "description": "A full origin: https://app.example.com",
+            },
+        },
+        "auto_replies": {
+            "type": "array",
+            "maxItems": MAX_RULES,
+            "items": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["keywords", "reply"],
+                "properties": {
+                    "keywords": {
+                        "type": "array",
+                        "minItems": 1,
+                        "maxItems": MAX_KEYWORDS,
+                        "items": _string(MAX_KEYWORD_CHARS, minLength=1, pattern=NOT_BLANK),
+                    },
+                    "reply": _string(MAX_REPLY_CHARS, minLength=1, pattern=NOT_BLANK),
+                },
+            },
+        },
+    },
+}

@@ -7,7 +7,7 @@ from rest_framework.views import APIView
 
 from chatelly.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from chatelly.api.parsers import JSONParser
-from chatelly.api.schema import errors, paginated
+from chatelly.api.schema import AutoSchema, errors, paginated
 from chatelly.api.validation import valid_data
 
 from . import selectors, services
@@ -147,11 +147,19 @@ class MemberListView(APIView):
 
 class MemberDetailView(APIView):
     parser_classes = [JSONParser]
+    schema = AutoSchema()
 
     @extend_schema(
         tags=["members"],
         summary="Change a member's role (owner, admin)",
-        request=MemberRoleInput,
+        # Not "Patched...": role is required even though the method is PATCH.
+        request={
+            "application/json": {
+                "type": "object",
+                "properties": {"role": {"type": "string", "enum": [Role.ADMIN, Role.AGENT]}},
+                "required": ["role"],
+            }
+        },
         responses={200: MemberSerializer, **errors(400, 401, 403, 404, 409, 415)},
     )
     def patch(self, request, website_id, user_id):

@@ -15,9 +15,9 @@ _INTEGER = re.compile(r"-?[0-9]{1,4000}")  # int() refuses more than 4,300 digit
 def int_param(
     query, name: str, default: int | None, *, minimum: int, maximum: int | None = None
 ) -> int | None:
-    """`query[name]` as an int in [minimum, maximum]; `default` when absent or empty."""
+    """`query[name]` as an int in [minimum, maximum]; `default` when absent ("" is no integer)."""
     raw = query.get(name)
-    if raw is None or raw == "":
+    if raw is None:
         return default
     if not _INTEGER.fullmatch(raw):
         raise ValidationError({name: "Must be an integer."})
@@ -41,9 +41,9 @@ def text_param(query, name: str, *, max_length: int | None = None) -> str | None
     return raw
 
 
-def choice_param(query, name: str, choices: tuple[str, ...]) -> str | None:
+def choice_param(query, name: str, choices: tuple[str, ...], *, empty_is_absent: bool = True) -> str | None:
     raw = query.get(name)
-    if raw is None or raw == "":
+    if raw is None or (raw == "" and empty_is_absent):
         return None
     if raw not in choices:
         raise ValidationError({name: "One of " + ", ".join(f'"{c}"' for c in choices) + "."})

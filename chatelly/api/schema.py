@@ -1,5 +1,6 @@
 """OpenAPI pieces shared by every app: the error body and common responses."""
 
+from drf_spectacular import openapi
 from drf_spectacular.utils import OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
@@ -65,3 +66,14 @@ def paginated(serializer_class, name: str):
             "results": serializer_class(many=True),
         },
     )
+
+
+class AutoSchema(openapi.AutoSchema):
+    """drf-spectacular's, with a raw request schema that names required
+    properties making the body required (a PATCH whose field is required)."""
+
+    def _get_request_for_media_type(self, serializer, direction="request"):
+        schema, required = super()._get_request_for_media_type(serializer, direction)
+        if isinstance(serializer, dict) and serializer.get("required"):
+            required = True
+        return schema, required

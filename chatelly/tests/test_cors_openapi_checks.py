@@ -100,3 +100,46 @@ def test_system_checks_pass():
 def test_the_schema_validates_without_warnings(tmp_path):
     call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(tmp_path / "schema.yml"))
     assert (tmp_path / "schema.yml").stat().st_size > 1000
+
+
+def test_openapi_lists_are_pages_and_analytics_document_csv(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    for path, item in [
+        ("/api/v1/websites", "Website"),
+        ("/api/v1/websites/{website_id}/members", "Member"),
+        ("/api/v1/websites/{website_id}/chats", "ChatSchema"),
+    ]:
+        ref = schema["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"][
+            "$ref"
+        ]
+        page = components[ref.rsplit("/", 1)[1]]
+        assert set(page["required"]) == {"count", "next", "previous", "results"}, path
+        assert page["properties"]["results"]["items"]["$ref"].endswith(f"/{item}"), path
+        params = {p["name"]: p["schema"] for p in schema["paths"][path]["get"]["parameters"]}
+        assert params["page"]["minimum"] == 1 and params["page_size"]["minimum"] == 1
+    for path in ("/api/v1/analytics/dashboard", "/api/v1/analytics/websites/{website_id}"):
+        assert "text/csv" in schema["paths"][path]["get"]["responses"]["200"]["content"], path
+
+
+def test_openapi_request_bodies_are_as_strict_as_the_api(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    paths, components = schema["paths"], schema["components"]["schemas"]
+
+    def body(path, method):
+        request = paths[path][method]["requestBody"]
+        assert request.get("required") is True, (path, method)
+        found = request["content"]["application/json"]["schema"]
+        return components[found["$ref"].rsplit("/", 1)[1]] if "$ref" in found else found
+
+    message = body("/api/v1/chats/{chat_id}/messages", "post")
+    assert message["required"] == ["content"]
+    assert message["properties"]["client_id"]["minLength"] == 1
+    assert message["properties"]["client_id"]["maxLength"] == 64
+    role = body("/api/v1/websites/{website_id}/members/{user_id}", "patch")
+    assert role["required"] == ["role"] and role["properties"]["role"]["enum"] == ["admin", "agent"]
+    website = body("/api/v1/websites", "post")
+    assert "pattern" in website["properties"]["domain"]
+    assert website["properties"]["settings"]["additionalProperties"] is False
+    password = body("/api/v1/user/password", "post")
+    assert set(password["required"]) == {"current_password", "new_password"}
