@@ -89,7 +89,9 @@ def random_frame(rng: random.Random, types: list[str], chat_ids: list[int]) -> s
     for field in rng.sample(FIELDS, rng.randint(0, 4)):
         frame[field] = random_value(rng, chat_ids)
     if frame["type"] == "sync" and rng.random() < 0.5:
-        frame["chats"] = {rng.choice(["²", "\u0661", "\U0001d7d9", "-1", "1.5", "00"] + [str(c) for c in chat_ids]): 0}
+        frame["chats"] = {
+            rng.choice(["²", "\u0661", "\U0001d7d9", "-1", "1.5", "00"] + [str(c) for c in chat_ids]): 0
+        }
     if rng.random() < 0.3 and frame["type"] == "message":
         frame.setdefault("client_id", f"c{rng.randrange(10**6)}")
         frame.setdefault("content", rng.choice(TEXTS))

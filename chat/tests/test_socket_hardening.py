@@ -263,3 +263,21 @@ async def test_the_heartbeat_closes_an_agent_whose_tokens_were_revoked(site, sit
     assert await agent.closed_with() == 4401
     await assert_alive(visitor)  # visitors are not re-checked
     await visitor.close()
+
+
+@pytest.mark.parametrize(
+    "name, value",
+    [
+        ("CHATELLY_WS_FRAME_RATES", "typing=fast"),
+        ("CHATELLY_WS_FRAME_RATES", "typing"),
+        ("CHATELLY_WS_CONNECT_RATE", "60 a minute"),
+        ("CHATELLY_WS_MSG_RATE", ""),
+        ("CHATELLY_WS_IP_SHARE", 0),
+    ],
+)
+async def test_a_bad_budget_setting_fails_the_start_up_checks(settings, name, value):
+    from django.core import checks
+
+    settings.__setattr__(name, value)
+    errors = [e for e in checks.run_checks(tags=["chatelly"]) if e.id.startswith("chatelly.E10")]
+    assert len(errors) == 1 and name in errors[0].msg
