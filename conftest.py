@@ -95,6 +95,14 @@ def auth_api(user):
 
 
 @pytest.fixture
+def owner_api(site_owner):
+    """An API client signed in as the owner of `site`."""
+    client = APIClient()
+    client.credentials(**bearer(site_owner))
+    return client
+
+
+@pytest.fixture
 def make_website(user):
     from websites import services as website_services
 

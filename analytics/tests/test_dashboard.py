@@ -7,7 +7,6 @@ from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
-from rest_framework.test import APIClient
 
 from analytics.models import Event
 from chat.models import Chat, Message, Visitor
@@ -122,13 +121,6 @@ def expected(site, start: date, end: date, zone) -> dict:
             key=lambda x: (-x["chats"], x["weekday"], x["hour"]),
         ),
     }
-
-
-@pytest.fixture
-def owner_api(site_owner):
-    client = APIClient()
-    client.credentials(**bearer(site_owner))
-    return client
 
 
 @pytest.mark.parametrize("tz", ["UTC", "Europe/Berlin", "America/Los_Angeles", "Asia/Kolkata"])

@@ -1,7 +1,6 @@
 """The Chats table of API.md."""
 
 import pytest
-from rest_framework.test import APIClient
 
 from chat import services
 from chat.models import Chat, Message
@@ -9,13 +8,6 @@ from conftest import bearer
 from websites.models import Membership
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def owner_api(site_owner):
-    client = APIClient()
-    client.credentials(**bearer(site_owner))
-    return client
 
 
 @pytest.fixture

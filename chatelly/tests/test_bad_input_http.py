@@ -8,22 +8,13 @@ limit: each reaches the view that used to crash on it.
 import json
 
 import pytest
-from rest_framework.test import APIClient
 
 from chat import services
 from chat.models import Chat
-from conftest import bearer
 
 pytestmark = pytest.mark.django_db
 
 NUL = "a\x00b"
-
-
-@pytest.fixture
-def owner_api(site_owner):
-    client = APIClient()
-    client.credentials(**bearer(site_owner))
-    return client
 
 
 @pytest.fixture
