@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chatelly.api.fields import NameField, StrictCharField, StrictEmailField
+from chatelly.api.fields import NameField, StrictBooleanField, StrictCharField, StrictEmailField
 
 from .models import User
 
@@ -15,15 +15,28 @@ class UserSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+def _refresh_cookie_field() -> StrictBooleanField:
+    return StrictBooleanField(
+        required=False,
+        default=False,
+        help_text=(
+            "true: the refresh token is set as the HttpOnly cookie `chatelly_refresh` "
+            "(Path=/api/v1/auth/session/) instead of being in the body."
+        ),
+    )
+
+
 class RegisterInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     password = StrictCharField(max_length=128, trim_whitespace=False)
     name = NameField()
+    refresh_cookie = _refresh_cookie_field()
 
 
 class LoginInput(serializers.Serializer):
     email = StrictCharField(max_length=254)
     password = StrictCharField(max_length=128, trim_whitespace=False)
+    refresh_cookie = _refresh_cookie_field()
 
 
 @extend_schema_field({"type": "string", "maxLength": 4096, "pattern": "^[A-Za-z0-9_.=-]+$"})
@@ -40,7 +53,19 @@ class TokenPairOutput(serializers.Serializer):
     refresh = serializers.CharField()
 
 
-class AuthOutput(TokenPairOutput):
+class NewTokensOutput(serializers.Serializer):
+    """A new pair; `refresh` is in the cookie instead when the request said refresh_cookie."""
+
+    access = serializers.CharField()
+    refresh = serializers.CharField(required=False, help_text="Absent with refresh_cookie: true.")
+
+
+class AuthOutput(NewTokensOutput):
+    user = UserSerializer()
+
+
+class SessionOutput(serializers.Serializer):
+    access = serializers.CharField()
     user = UserSerializer()
 
 
@@ -54,3 +79,4 @@ class ProfileInput(serializers.Serializer):
 class PasswordChangeInput(serializers.Serializer):
     current_password = StrictCharField(max_length=128, trim_whitespace=False)
     new_password = StrictCharField(max_length=128, trim_whitespace=False)
+    refresh_cookie = _refresh_cookie_field()

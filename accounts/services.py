@@ -1,5 +1,7 @@
 """Writes on users and their tokens; views, admin and commands call only these."""
 
+import contextlib
+
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -161,13 +163,28 @@ def _parse_refresh(raw: str) -> RefreshToken:
 
 
 @transaction.atomic
-def token_refresh(*, refresh: str) -> dict[str, str]:
+def token_rotate(*, refresh: str) -> tuple[User, dict[str, str]]:
+    """The refresh token's user and a new pair; the old token is dead."""
     token = _parse_refresh(refresh)
     user = _user_of(token)
     _spend(token)
-    return issue_token_pair(user)
+    return user, issue_token_pair(user)
+
+
+def token_refresh(*, refresh: str) -> dict[str, str]:
+    return token_rotate(refresh=refresh)[1]
 
 
 @transaction.atomic
 def token_logout(*, refresh: str) -> None:
     _spend(_parse_refresh(refresh))
+
+
+@transaction.atomic
+def session_logout(*, refresh: str | None) -> None:
+    """Cookie logout is idempotent: no, a bad or an already dead token is no error,
+    since the cookie is cleared either way."""
+    if not refresh:
+        return
+    with contextlib.suppress(InvalidToken):
+        token_logout(refresh=refresh)

@@ -7,6 +7,8 @@ auth_urlpatterns = [
     *both("login", views.LoginView.as_view(), "auth-login"),
     *both("refresh", views.RefreshView.as_view(), "auth-refresh"),
     *both("logout", views.LogoutView.as_view(), "auth-logout"),
+    *both("session/refresh", views.SessionRefreshView.as_view(), "auth-session-refresh"),
+    *both("session/logout", views.SessionLogoutView.as_view(), "auth-session-logout"),
 ]
 
 user_urlpatterns = [

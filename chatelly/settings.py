@@ -221,6 +221,9 @@ SIMPLE_JWT = {
     "USER_ID_FIELD": "id",
     "USER_ID_CLAIM": "user_id",
 }
+# The dashboard's refresh token lives in this HttpOnly cookie, sent only to
+# /api/v1/auth/session/ (accounts/views.py), out of reach of page scripts.
+CHATELLY_REFRESH_COOKIE = "chatelly_refresh"
 
 # Per-plan limits, in one place (websites: None = unlimited).
 CHATELLY_PLANS = {
@@ -259,6 +262,12 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": r"/api/v1",
     "PREPROCESSING_HOOKS": ["chatelly.api.schema.drop_slash_duplicates"],
+    # The cookie session endpoints (auth/session/*) authenticate by this cookie.
+    "APPEND_COMPONENTS": {
+        "securitySchemes": {
+            "refreshCookie": {"type": "apiKey", "in": "cookie", "name": CHATELLY_REFRESH_COOKIE}
+        }
+    },
     "ENUM_NAME_OVERRIDES": {
         "AssignableRoleEnum": ["admin", "agent"],
         "RoleEnum": "websites.models.Role",
