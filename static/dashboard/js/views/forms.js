@@ -1,0 +1,52 @@
+// Helpers shared by the account, website and analytics views.
+
+export const PLANS = {
+  free: { websites: 3, maxUsers: 100 },
+  pro: { websites: 20, maxUsers: 1000 },
+  business: { websites: null, maxUsers: 100000 },
+};
+
+export const planName = (plan) => (plan ? plan[0].toUpperCase() + plan.slice(1) : "Free");
+
+export const planLimits = (user) => PLANS[(user && user.plan) || "free"] || PLANS.free;
+
+export function busy(button, on) {
+  button.disabled = on;
+  if (on) button.setAttribute("aria-busy", "true");
+  else button.removeAttribute("aria-busy");
+}
+
+/** The IANA zones the browser knows, the browser's own first. */
+export function timeZones() {
+  const own = Intl.DateTimeFormat().resolvedOptions().timeZone || "UTC";
+  let zones = [];
+  try {
+    zones = Intl.supportedValuesOf("timeZone");
+  } catch {
+    zones = [];
+  }
+  if (!zones.includes("UTC")) zones = ["UTC", ...zones];
+  if (!zones.includes(own)) zones = [own, ...zones];
+  return { own, zones };
+}
+
+/**
+ * An ApiError whose `details` keys are moved to the nearest field that exists
+ * ("settings.auto_replies.2.keywords.0" -> "settings.auto_replies.2.keywords").
+ */
+export function nearestFields(err, fields) {
+  if (!err || !err.details) return err;
+  const details = {};
+  for (const [name, message] of Object.entries(err.details)) {
+    let key = name;
+    let rest = "";
+    while (!(key in fields) && key.includes(".")) {
+      rest = key.slice(key.lastIndexOf(".")) + rest;
+      key = key.slice(0, key.lastIndexOf("."));
+    }
+    if (!(key in fields)) key = name;
+    const where = rest.match(/^\.(\d+)/);
+    details[key] = where && key !== name ? `Item ${Number(where[1]) + 1}: ${message}` : message;
+  }
+  return { message: err.message, details };
+}
