@@ -9,7 +9,8 @@ import secrets
 
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
+from django.db.models.functions import Coalesce
 
 
 def new_visitor_id() -> str:
@@ -104,6 +105,10 @@ class Attachment(models.Model):
         return self.name
 
 
+# A chat's last activity: its last message, else its start.
+LAST_ACTIVITY = Coalesce("last_message_at", "started_at")
+
+
 class Chat(models.Model):
     # No index of its own: every index below starts with the website.
     website = models.ForeignKey(
@@ -141,8 +146,12 @@ class Chat(models.Model):
             ),
         ]
         indexes = [
-            models.Index(fields=["website", "status", "-last_message_at"], name="chat_inbox"),
-            models.Index(fields=["website", "-last_message_at", "-id"], name="chat_latest"),
+            # The inbox lists, newest activity first (chat.selectors.LAST_ACTIVITY),
+            # with and without ?status=.
+            models.Index(F("website"), LAST_ACTIVITY.desc(), F("id").desc(), name="chat_activity"),
+            models.Index(
+                F("website"), F("status"), LAST_ACTIVITY.desc(), F("id").desc(), name="chat_inbox_activity"
+            ),
             models.Index(fields=["website", "started_at", "status"], name="chat_started"),
             models.Index(fields=["website", "visitor_id"], name="chat_by_visitor"),
         ]

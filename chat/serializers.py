@@ -10,7 +10,7 @@ from rest_framework import serializers
 
 from chatelly.api.fields import StrictCharField, StrictIntegerField
 
-from .models import Attachment, Chat, Message
+from .models import Attachment, Chat, Message, SenderType
 
 
 def iso(value: datetime | None) -> str | None:
@@ -76,6 +76,22 @@ def _message_dict(
     }
 
 
+def unread_count(chat: Chat) -> int | None:
+    """Visitor messages no agent has read. The chat selectors count them in the same
+    query (`unread_count` annotation); without it (frames built on the event loop,
+    where no query may run) the count is exact only for a chat of at most one
+    message, which covers `chat_started`: else None."""
+    counted = getattr(chat, "unread_count", None)
+    if counted is not None:
+        return counted
+    if chat.message_count == 0:
+        return 0
+    if chat.message_count == 1 and chat.last_message_id:
+        only = chat.last_message
+        return int(only.sender_type == SenderType.VISITOR and only.read_at is None)
+    return None
+
+
 def chat_to_dict(chat: Chat) -> dict:
     visitor = chat.visitor_record
     return {
@@ -96,6 +112,23 @@ def chat_to_dict(chat: Chat) -> dict:
         "last_message": message_to_dict(chat.last_message) if chat.last_message_id else None,
         "assigned_to": chat.assigned_to_id,
         "first_response_at": iso(chat.first_response_at),
+        "unread_count": unread_count(chat),
+        "last_activity_at": iso(chat.last_message_at or chat.started_at),
+    }
+
+
+def visitor_panel_to_dict(*, visitor, pages: list[dict], past_chats: list[Chat]) -> dict:
+    return {
+        "visitor_id": visitor.visitor_id,
+        "name": visitor.name,
+        "email": visitor.email,
+        "page_url": visitor.page_url,
+        "user_agent": visitor.user_agent,
+        "first_seen": iso(visitor.first_seen),
+        "last_seen": iso(visitor.last_seen),
+        "location": None,  # no GeoIP database ships with Chatelly
+        "pages": [{"url": p["url"], "title": p["title"], "at": iso(p["at"])} for p in pages],
+        "past_chats": [chat_to_dict(chat) for chat in past_chats],
     }
 
 
@@ -144,6 +177,48 @@ class ChatSchema(serializers.Serializer):
     last_message = MessageSchema(allow_null=True)
     assigned_to = serializers.IntegerField(allow_null=True)
     first_response_at = serializers.DateTimeField(allow_null=True)
+    unread_count = serializers.IntegerField(
+        min_value=0,
+        allow_null=True,
+        help_text=(
+            "Visitor messages no agent has read (read_at null). Always a number in REST "
+            "answers; a socket frame built without counting (on the event loop) may carry "
+            "null, except for a chat of at most one message (chat_started)."
+        ),
+    )
+    last_activity_at = serializers.DateTimeField(
+        help_text="The last message's created_at, else started_at; the inbox's order."
+    )
+
+
+class LocationSchema(serializers.Serializer):
+    country = serializers.CharField(allow_null=True)
+    city = serializers.CharField(allow_null=True)
+
+
+class PageViewSchema(serializers.Serializer):
+    url = serializers.CharField()
+    title = serializers.CharField(allow_blank=True)
+    at = serializers.DateTimeField()
+
+
+class VisitorPanelSchema(serializers.Serializer):
+    visitor_id = serializers.CharField()
+    name = serializers.CharField(allow_blank=True)
+    email = serializers.CharField(allow_blank=True)
+    page_url = serializers.CharField(
+        allow_blank=True, help_text="The page the visitor is on (last reported)."
+    )
+    user_agent = serializers.CharField(allow_blank=True)
+    first_seen = serializers.DateTimeField()
+    last_seen = serializers.DateTimeField()
+    location = LocationSchema(
+        allow_null=True, help_text="Where the visit comes from, when known (no GeoIP database ships: null)."
+    )
+    pages = PageViewSchema(many=True, help_text="The visitor's last 50 page views, newest first.")
+    past_chats = ChatSchema(
+        many=True, help_text="The visitor's other chats on this website, newest activity first, at most 20."
+    )
 
 
 class MessagePageSchema(serializers.Serializer):

@@ -11,11 +11,11 @@ from rest_framework.views import APIView
 from chatelly.api.errors import ChatClosed
 from chatelly.api.fields import NOT_BLANK
 from chatelly.api.pagination import PAGE_PARAMETERS, PageNumberPagination
-from chatelly.api.params import choice_param, text_param
+from chatelly.api.params import choice_param, int_param, text_param
 from chatelly.api.parsers import JSONParser
 from chatelly.api.schema import errors, paginated
 from chatelly.api.validation import valid_data
-from websites.selectors import website_get_for_user
+from websites.selectors import website_get_for_user, website_ids_for_user
 
 from . import selectors, services
 from .errors import ChatError
@@ -31,9 +31,11 @@ from .serializers import (
     MessageSchema,
     TicketSchema,
     UploadWebsiteInput,
+    VisitorPanelSchema,
     attachment_to_dict,
     chat_to_dict,
     message_to_dict,
+    visitor_panel_to_dict,
 )
 from .tickets import TICKET_SECONDS, ticket_issue
 from .upload_quotas import upload_store
@@ -81,37 +83,101 @@ def _change_then_show(request, chat_id, service, **kwargs) -> Response:
     return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
 
 
+MAX_ID = 2**63 - 1  # ids are bigint
+CHAT_PAGE = paginated(ChatSchema, "Chat")  # one component for both lists
+
+_LIST_FILTERS = [
+    OpenApiParameter("status", str, enum=["active", "closed"]),
+    OpenApiParameter(
+        "assigned",
+        {
+            "oneOf": [
+                {"type": "string", "enum": ["me", "none"]},
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+            ]
+        },
+        description="`me` (the caller), `none` (unassigned) or a user id",
+    ),
+    OpenApiParameter("visitor_id", NO_NUL),
+    OpenApiParameter(
+        "search",
+        NO_NUL,
+        description="Text in messages, visitor name or email (the first 200 characters)",
+    ),
+    *PAGE_PARAMETERS,
+]
+
+
+def _assigned_param(query, user) -> int | str | None:
+    raw = query.get("assigned")
+    if raw == "me":
+        return user.id
+    if raw == "none":
+        return selectors.UNASSIGNED
+    try:
+        return int_param(query, "assigned", None, minimum=1, maximum=MAX_ID)
+    except ValidationError:
+        raise ValidationError({"assigned": 'One of "me", "none" or a user id.'}) from None
+
+
+def _chat_page(request, view, *, website_ids: list[int]) -> Response:
+    """A page of these websites' chats, filtered by the query as _LIST_FILTERS say."""
+    query = request.query_params
+    chats = selectors.chat_list(
+        website_ids=website_ids,
+        status=choice_param(query, "status", ("active", "closed"), empty_is_absent=False),
+        assigned=_assigned_param(query, request.user),
+        visitor_id=text_param(query, "visitor_id"),
+        search=(text_param(query, "search") or "").strip()[:200] or None,
+    )
+    paginator = PageNumberPagination()
+    page = paginator.paginate_queryset(chats, request, view=view)
+    return paginator.get_paginated_response([chat_to_dict(chat) for chat in page])
+
+
 class ChatListView(APIView):
     parser_classes = [JSONParser]
 
     @extend_schema(
         tags=["chats"],
-        summary="A website's chats, latest message first",
+        summary="A website's chats, newest activity first",
         operation_id="websites_chats_list",
-        parameters=[
-            OpenApiParameter("status", str, enum=["active", "closed"]),
-            OpenApiParameter("visitor_id", NO_NUL),
-            OpenApiParameter(
-                "search",
-                NO_NUL,
-                description="Text in messages, visitor name or email (the first 200 characters)",
-            ),
-            *PAGE_PARAMETERS,
-        ],
-        responses={200: paginated(ChatSchema, "Chat"), **errors(400, 401, 404)},
+        parameters=_LIST_FILTERS,
+        responses={200: CHAT_PAGE, **errors(400, 401, 404)},
     )
     def get(self, request, website_id):
         website = website_get_for_user(user=request.user, website_id=website_id)
-        query = request.query_params
-        status_filter = choice_param(query, "status", ("active", "closed"), empty_is_absent=False)
-        visitor_id = text_param(query, "visitor_id")
-        search = (text_param(query, "search") or "").strip()[:200]
-        chats = selectors.chat_list_for_website(
-            website=website, status=status_filter, visitor_id=visitor_id, search=search or None
-        )
-        paginator = PageNumberPagination()
-        page = paginator.paginate_queryset(chats, request, view=self)
-        return paginator.get_paginated_response([chat_to_dict(chat) for chat in page])
+        return _chat_page(request, self, website_ids=[website.id])
+
+
+class InboxView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=["chats"],
+        summary="Chats of every website the caller is a member of, newest activity first",
+        description=(
+            "Newest activity first: the last message's time, else the chat's start; ties by id, "
+            "newest first. `?website_id=` narrows it to one website (not a member: 404)."
+        ),
+        operation_id="chats_list",
+        parameters=[
+            OpenApiParameter(
+                "website_id",
+                {"type": "integer", "minimum": 1, "maximum": MAX_ID},
+                description="Only this website's chats",
+            ),
+            *_LIST_FILTERS,
+        ],
+        responses={200: CHAT_PAGE, **errors(400, 401, 404)},
+    )
+    def get(self, request):
+        website_id = int_param(request.query_params, "website_id", None, minimum=1, maximum=MAX_ID)
+        if website_id is None:
+            website_ids = website_ids_for_user(user=request.user)
+        else:
+            website_ids = [website_get_for_user(user=request.user, website_id=website_id).id]
+        return _chat_page(request, self, website_ids=website_ids)
 
 
 class ChatDetailView(APIView):
@@ -120,6 +186,32 @@ class ChatDetailView(APIView):
     @extend_schema(tags=["chats"], summary="One chat", responses={200: ChatSchema, **errors(401, 404)})
     def get(self, request, chat_id):
         return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
+
+
+class ChatVisitorView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=["chats"],
+        summary="Who the chat's visitor is: pages visited, past chats",
+        description=(
+            "`pages`: the visitor's last 50 page views on this website (from the widget's "
+            "page_view reports), newest first. `past_chats`: the visitor's other chats on "
+            "this website, newest activity first, at most 20. `location`: when known; no "
+            "GeoIP database ships, so null."
+        ),
+        responses={200: VisitorPanelSchema, **errors(401, 404)},
+    )
+    def get(self, request, chat_id):
+        chat = selectors.chat_get_for_user(user=request.user, chat_id=chat_id)
+        visitor = chat.visitor_record
+        return Response(
+            visitor_panel_to_dict(
+                visitor=visitor,
+                pages=selectors.visitor_page_views(visitor=visitor),
+                past_chats=selectors.chats_of_visitor_besides(chat=chat),
+            )
+        )
 
 
 class ChatMessagesView(APIView):

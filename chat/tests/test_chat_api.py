@@ -36,7 +36,8 @@ def test_list_shows_chats_latest_message_first(owner_api, site, start_chat):
     chat = body["results"][0]
     assert set(chat) == {
         "id", "website_id", "session_id", "visitor_id", "status", "started_at", "ended_at", "visitor",
-        "message_count", "last_message", "assigned_to", "first_response_at",
+        "message_count", "last_message", "assigned_to", "first_response_at", "unread_count",
+        "last_activity_at",
     }  # fmt: skip
     assert chat["last_message"]["content"] == "bump"
     assert chat["message_count"] == 2
