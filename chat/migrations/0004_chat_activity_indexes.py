@@ -1,9 +1,8 @@
 """The inbox order, newest activity first: COALESCE(last_message_at, started_at) DESC,
-id DESC, per website and per (website, status). They replace chat_latest and
-chat_inbox, which served the older order (last_message_at only), so a stored
-message still updates as many indexes as before.
+id DESC, per website. It replaces chat_latest, which served the older order
+(last_message_at only), so a stored message updates as many indexes as before.
 
-New indexes are built before the old ones go. Plain CREATE INDEX: the chats
+The new index is built before the old one goes. Plain CREATE INDEX: the chats
 table has one row per conversation, small next to messages."""
 
 from django.db import migrations, models
@@ -26,16 +25,5 @@ class Migration(migrations.Migration):
                 name="chat_activity",
             ),
         ),
-        migrations.AddIndex(
-            model_name="chat",
-            index=models.Index(
-                models.F("website"),
-                models.F("status"),
-                models.OrderBy(Coalesce("last_message_at", "started_at"), descending=True),
-                models.OrderBy(models.F("id"), descending=True),
-                name="chat_inbox_activity",
-            ),
-        ),
-        migrations.RemoveIndex(model_name="chat", name="chat_inbox"),
         migrations.RemoveIndex(model_name="chat", name="chat_latest"),
     ]
