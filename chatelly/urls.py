@@ -6,7 +6,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from widget.demo import demo_page
 
-from . import health, media, metrics
+from . import dashboard, health, media, metrics
 from .api.routes import both
 
 api_v1 = [
@@ -26,6 +26,7 @@ urlpatterns = [
     *both("readyz", health.readyz, "readyz"),
     *both("metrics", metrics.metrics_view, "metrics"),
     path("admin/", admin.site.urls),
+    *both("app", dashboard.dashboard_page, "dashboard"),
 ]
 
 if settings.STORAGES["default"]["BACKEND"].endswith("FileSystemStorage"):
