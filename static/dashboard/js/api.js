@@ -145,6 +145,7 @@ export const api = {
 export function renew() {
   if (!refreshing) {
     refreshing = (async () => {
+      if (passwordChange && (await passwordChange.then(() => true, () => false))) return true;
       const response = await send("POST", "/api/v1/auth/session/refresh", { headers: SESSION_HEADER });
       if (!response.ok) {
         if (response.status === 401 || response.status === 403) setSession(null);
@@ -178,11 +179,23 @@ export async function register(name, email, password) {
   return data.user;
 }
 
-export async function changePassword(currentPassword, newPassword) {
-  const data = await request("POST", "/api/v1/user/password", {
-    body: { current_password: currentPassword, new_password: newPassword, refresh_cookie: true },
+// The server revokes every older token, and closes the agent socket with 4401, possibly
+// before this call's answer (with the new cookie) arrives: renew() waits for it.
+let passwordChange = null;
+
+export function changePassword(currentPassword, newPassword) {
+  const done = (async () => {
+    const data = await request("POST", "/api/v1/user/password", {
+      body: { current_password: currentPassword, new_password: newPassword, refresh_cookie: true },
+      noRenew: true,
+    });
+    setSession(data.access);
+  })();
+  passwordChange = done;
+  done.catch(() => {}).finally(() => {
+    if (passwordChange === done) passwordChange = null;
   });
-  setSession(data.access);
+  return done;
 }
 
 export async function logout() {
