@@ -78,10 +78,12 @@ function tiles(totals) {
   );
 }
 
-function dataTable(caption, head, rows) {
+function dataTable(caption, head, rows, wide = false) {
+  // A wide table scrolls sideways on a phone: focusable, so the keyboard can scroll it.
+  const scroll = wide ? { tabindex: "0", role: "region", "aria-label": caption } : {};
   return h(
     "div",
-    { class: "table-wrap" },
+    { class: "table-wrap", ...scroll },
     h(
       "table",
       {},
@@ -201,7 +203,7 @@ function heatMap(cells, tz) {
     { class: "card", "aria-labelledby": "hours-title" },
     h("h2", { id: "hours-title" }, "Busiest hours"),
     h("p", { class: "hint" }, `Darker is busier; hours in ${tz}.`),
-    h("div", { class: "heat-wrap" }, picture),
+    h("div", { class: "heat-wrap", tabindex: "0", role: "region", "aria-label": "Heat map, scrolls sideways" }, picture),
     h(
       "details",
       {},
@@ -210,6 +212,7 @@ function heatMap(cells, tz) {
         "Chats started per weekday (rows) and hour (columns)",
         ["Day", ...Array.from({ length: 24 }, (_, i) => String(i).padStart(2, "0"))],
         counts.map((row, d) => [WEEKDAYS[d], ...row]),
+        true,
       ),
     ),
   );

@@ -386,7 +386,7 @@ function membersSection(site, { canManage, me }) {
     const who = u.name || u.email;
     const roleCell = h("td", {});
     const actions = h("td", {});
-    if (member.role === "owner" || !canManage) {
+    if (member.role === "owner" || !canManage || u.id === me.id) {
       roleCell.append(member.role);
     } else {
       const roleSelect = select("role", [["admin", "admin"], ["agent", "agent"]], member.role);
