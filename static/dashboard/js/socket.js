@@ -25,6 +25,17 @@ export class AgentSocket extends EventTarget {
     this.websites = [];
     this.lastFrameAt = 0;
     this.timer = null;
+    this.retryTimer = null;
+    // The browser knows the network went: drop the socket now rather than wait
+    // for silence, and reconnect as soon as it is back.
+    this.onOffline = () => this.drop();
+    this.onOnline = () => {
+      if (this.ws || this.stopped || !this.retryTimer) return;
+      clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.attempt = 0;
+      this.connect();
+    };
   }
 
   start() {
@@ -32,11 +43,16 @@ export class AgentSocket extends EventTarget {
     this.stopped = false;
     this.connect();
     this.timer = setInterval(() => this.beat(), PING_MS);
+    window.addEventListener("offline", this.onOffline);
+    window.addEventListener("online", this.onOnline);
   }
 
   stop() {
     this.stopped = true;
     clearInterval(this.timer);
+    clearTimeout(this.retryTimer);
+    window.removeEventListener("offline", this.onOffline);
+    window.removeEventListener("online", this.onOnline);
     if (this.ws) this.ws.close(1000);
     this.ws = null;
   }
@@ -94,7 +110,18 @@ export class AgentSocket extends EventTarget {
     if (this.stopped) return;
     this.attempt += 1;
     const ceiling = Math.min(MAX_BACKOFF_MS, 500 * 2 ** this.attempt);
-    setTimeout(() => this.connect(), ceiling / 2 + Math.random() * (ceiling / 2));
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      this.connect();
+    }, ceiling / 2 + Math.random() * (ceiling / 2));
+  }
+
+  /** Give up on the current socket at once (its close event may come much later). */
+  drop() {
+    const ws = this.ws;
+    if (!ws) return;
+    ws.close(4000);
+    this.closed(ws, 4000);
   }
 
   async closed(ws, code) {
