@@ -353,3 +353,154 @@ def test_the_inbox_is_accessible_at_both_widths(dashboard, dashboard_server, sit
         assert page.page_errors == [], label
         page.context.close()
     visitor.close()
+
+
+def png_bytes(width=4, height=4) -> bytes:
+    """A small valid PNG (a blue square)."""
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        body = kind + data
+        return struct.pack(">I", len(data)) + body + struct.pack(">I", zlib.crc32(body))
+
+    raw = b"".join(b"\x00" + b"\x1f\x5f\xbf" * width for _ in range(height))
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0))
+        + chunk(b"IDAT", zlib.compress(raw))
+        + chunk(b"IEND", b"")
+    )
+
+
+def add_history(chat_id, count):
+    """`count` more messages in a chat, alternating visitor and agent, bulk inserted."""
+    chat = Chat.objects.get(pk=chat_id)
+    start = chat.last_seq
+    rows = Message.objects.bulk_create(
+        [
+            Message(
+                chat=chat,
+                website_id=chat.website_id,
+                seq=start + i,
+                content=f"Old message {start + i}",
+                sender_type="visitor" if i % 2 else "agent",
+                sender_id=chat.visitor_id if i % 2 else "1",
+                client_id=f"old{start + i}",
+                read_at=timezone.now(),
+            )
+            for i in range(1, count + 1)
+        ]
+    )
+    chat.last_seq = start + count
+    chat.message_count = start + count
+    chat.last_message = rows[-1]
+    chat.last_message_at = timezone.now()
+    chat.save(update_fields=["last_seq", "message_count", "last_message", "last_message_at"])
+
+
+def test_history_pages_up_attachments_go_both_ways_and_the_chat_closes(
+    dashboard, dashboard_server, site, site_owner, tmp_path
+):
+    import requests
+
+    visitor = VisitorSide(dashboard_server, site.widget_key)
+    chat_id = visitor.say("Old message 1")["chat_id"]
+    add_history(chat_id, 129)  # 130 messages: the last 50 show first
+    page = dashboard(DESKTOP)
+    sign_in(page, site_owner.email, PASSWORD)
+    page.goto(f"{dashboard_server.url}/app/#/inbox/{chat_id}")
+    log = message_log(page)
+    expect(log.get_by_text("Old message 130", exact=True)).to_be_visible()
+    assert [seq for seq, _ in shown_messages(page)] == list(range(81, 131))
+
+    # Scrolling up brings earlier pages; the message the agent was reading stays in place.
+    anchor = log.get_by_text("Old message 81", exact=True)
+    anchor.scroll_into_view_if_needed()
+    log.evaluate("el => { el.scrollTop = 0; }")
+    expect(log.get_by_text("Old message 31", exact=True)).to_be_attached()
+    box = anchor.bounding_box()
+    log_box = log.bounding_box()
+    assert log_box["y"] <= box["y"] <= log_box["y"] + log_box["height"], (box, log_box)
+    page.get_by_role("button", name="Load earlier messages").click()  # by keyboard too
+    expect(log.get_by_text("Old message 1", exact=True)).to_be_attached()
+    expect(page.get_by_role("button", name="Load earlier messages")).to_be_hidden()
+    assert [seq for seq, _ in shown_messages(page)] == list(range(1, 131))
+
+    # The agent sends an image; the visitor gets it with its attachment.
+    image = tmp_path / "receipt.png"
+    image.write_bytes(png_bytes())
+    page.get_by_label("Attach a file").set_input_files(str(image))
+    expect(log.get_by_role("img", name="receipt.png")).to_be_visible()
+    sent = visitor.wait_for(lambda f: f["type"] == "message" and f["message"]["attachment"])["message"]
+    assert sent["attachment"]["name"] == "receipt.png" and sent["type"] == "image"
+    assert page.evaluate(
+        "() => [...document.querySelectorAll('[role=log] img')].every(i => i.complete && i.naturalWidth > 0)"
+    )
+
+    # The visitor sends a PDF: a download link.
+    status = requests.post(
+        f"{dashboard_server.url}/widget/upload/{site.widget_key}",
+        files={"file": ("invoice.pdf", b"%PDF-1.4\n%%EOF\n", "application/pdf")},
+        headers={"X-Visitor-Token": visitor.frames[0]["token"], "Origin": ORIGIN},
+        timeout=10,
+    )
+    assert status.status_code == 201, status.text
+    visitor.client.send(
+        {"type": "message", "content": "", "client_id": "pdf-1", "attachment_id": status.json()["id"]}
+    )
+    expect(log.get_by_role("link", name=re.compile(r"^invoice\.pdf \("))).to_be_visible()
+
+    # Close, confirmed in a dialog: the visitor is told and the composer locks.
+    page.get_by_role("button", name="Close chat").click()
+    page.get_by_role("dialog").get_by_role("button", name="Close chat").click()
+    visitor.wait_for(lambda f: f["type"] == "chat_status" and f["status"] == "closed")
+    expect(page.get_by_role("textbox", name="Message")).to_be_disabled()
+    expect(page.get_by_text("Shop · Closed")).to_be_visible()
+    assert Chat.objects.get(pk=chat_id).status == "closed"
+    visitor.close()
+    assert page.page_errors == []
+
+
+def test_filters_search_and_assigning_to_a_member(dashboard, dashboard_server, site, site_owner, make_user):
+    agent = add_agent(site, make_user)
+    grace = VisitorSide(dashboard_server, site.widget_key)
+    grace.say("Where is my parcel?")
+    linus = VisitorSide(dashboard_server, site.widget_key)
+    linus_chat = linus.say("Do you ship to Finland?")["chat_id"]
+    page = dashboard(DESKTOP)
+    sign_in(page, site_owner.email, PASSWORD)
+    rows = chat_list(page).get_by_role("listitem")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Finland")  # newest activity first
+
+    open_chat(page, "Do you ship to Finland?")
+    page.get_by_label("Assigned to").select_option(label="Ada")
+    expect(page.get_by_text("Chat assigned.")).to_be_attached()  # said to screen readers
+    assert Chat.objects.get(pk=linus_chat).assigned_to_id == agent.id
+    expect(page.get_by_role("button", name="Assign to me")).to_be_visible()
+
+    page.get_by_label("Assigned", exact=True).select_option(label="Unassigned")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("parcel")
+    page.get_by_label("Assigned", exact=True).select_option(label="Mine")
+    expect(page.get_by_text("No chats here yet.")).to_be_visible()
+    page.get_by_label("Assigned", exact=True).select_option(label="All")
+    expect(rows).to_have_count(2)
+
+    page.get_by_label("Search chats").fill("finland")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Finland")
+    page.get_by_label("Search chats").fill("nothing like this")
+    expect(page.get_by_text("No chats match this search.")).to_be_visible()
+    page.get_by_label("Search chats").fill("")
+    expect(rows).to_have_count(2)
+
+    # Live while filtered: a message moves its chat to the top.
+    grace.say("Hello again")
+    expect(rows.first).to_contain_text("Hello again")
+    page.get_by_label("Status").select_option(label="Closed")
+    expect(page.get_by_text("No chats here yet.")).to_be_visible()
+    grace.close()
+    linus.close()
+    assert page.page_errors == []
