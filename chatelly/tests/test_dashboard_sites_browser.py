@@ -40,6 +40,7 @@ def check_screen(page, name, ready):
     for viewport, suffix in ((DESKTOP, "desktop"), (PHONE, "phone")):
         page.set_viewport_size(viewport)
         expect(ready).to_be_visible()
+        page.evaluate("window.scrollTo(0, 0)")
         assert axe_violations(page) == [], f"{name} at {suffix}"
         screenshot(page, f"{name}-{suffix}")
     page.set_viewport_size(DESKTOP)
@@ -183,7 +184,7 @@ def test_owner_signs_up_and_sets_a_website_up(browser, dashboard_server, make_us
     # Deactivate after confirming.
     page.get_by_role("button", name="Deactivate website").click()
     dialog_confirm(page, "Deactivate")
-    expect(page.get_by_role("button", name="Activate website")).to_be_visible()
+    expect(page.get_by_role("button", name="Activate website", exact=True)).to_be_visible()
     site.refresh_from_db()
     assert site.is_active is False
     assert page.request.get(new_script).status == 404
@@ -253,6 +254,25 @@ def test_plan_limit_disables_the_new_website_button(dashboard, site_owner, make_
     go(page, "#/websites/new")
     expect(page.get_by_text(re.compile("The limit is reached"))).to_be_visible()
     expect(page.get_by_role("button", name="Create website")).to_have_count(0)
+    assert page.page_errors == []
+
+
+def test_websites_list_is_paged(dashboard, make_user, make_website):
+    owner = make_user(email="big@example.com", plan="business")
+    for n in range(23):
+        make_website(owner=owner, name=f"Site {n:02}", domain=f"s{n}.example.com")
+    page = dashboard()
+    sign_in(page, owner.email, PASSWORD)
+    go(page, "#/websites")
+    expect(page.get_by_text("23 websites on the Business plan (no limit).")).to_be_visible()
+    sites = page.get_by_role("list", name="Your websites").get_by_role("listitem")
+    expect(sites).to_have_count(20)
+    expect(page.get_by_text("Showing 20 of 23.")).to_be_visible()
+    page.get_by_role("button", name="Load more").click()
+    expect(sites).to_have_count(23)
+    expect(page.get_by_text("Showing 23 of 23.")).to_be_visible()
+    expect(page.get_by_role("button", name="Load more")).to_have_count(0)
+    expect(page.get_by_role("link", name="New website")).to_be_visible()
     assert page.page_errors == []
 
 
