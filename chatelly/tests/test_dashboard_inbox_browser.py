@@ -231,6 +231,8 @@ def test_a_30_second_network_cut_loses_and_doubles_nothing(dashboard, dashboard_
     expect(message_log(page).get_by_text("Sending…")).to_have_count(3)
     expect(page.get_by_role("status").filter(has_text="reconnecting")).to_be_visible(timeout=30_000)
     visitor.say("Visitor during the cut 4")
+    newcomer = VisitorSide(dashboard_server, site.widget_key)
+    newcomer.say("A new chat while the agent was away")
     time.sleep(max(0.0, 30 - (time.monotonic() - cut)))
     page.context.set_offline(False)
 
@@ -256,6 +258,11 @@ def test_a_30_second_network_cut_loses_and_doubles_nothing(dashboard, dashboard_
     for seq, content in rows:
         assert {m["content"] for m in held[seq]} == {content}
         assert len([m for m in held[seq] if m["sender_type"] == "agent"]) <= 1
+    # The list reloaded after the reconnect: the chat started meanwhile is there.
+    expect(
+        chat_list(page).get_by_role("link", name=re.compile("A new chat while the agent was away"))
+    ).to_be_visible()
+    newcomer.close()
     visitor.close()
     assert page.page_errors == []
 
@@ -503,4 +510,88 @@ def test_filters_search_and_assigning_to_a_member(dashboard, dashboard_server, s
     expect(page.get_by_text("No chats here yet.")).to_be_visible()
     grace.close()
     linus.close()
+    assert page.page_errors == []
+
+
+# A stand-in for the browser's Notification and AudioContext that records what
+# the page asks of them (headless Chromium shows neither).
+ALERT_RECORDER = """
+window.__alerts = [];
+window.Notification = class {
+  static permission = "default";
+  static async requestPermission() { window.Notification.permission = "granted"; return "granted"; }
+  constructor(title, options) { window.__alerts.push(["notification", title, options.body]); }
+  addEventListener() {}
+  close() {}
+};
+const RealAudio = window.AudioContext;
+window.AudioContext = class extends RealAudio {
+  createOscillator() { window.__alerts.push(["beep"]); return super.createOscillator(); }
+};
+let hidden = false;
+Object.defineProperty(Document.prototype, "hidden", { get: () => hidden, configurable: true });
+window.__hide = (value) => { hidden = value; document.dispatchEvent(new Event("visibilitychange")); };
+"""
+
+
+def test_sound_and_notifications_while_the_tab_is_hidden_when_opted_in(
+    dashboard, dashboard_server, site, site_owner
+):
+    page = dashboard(DESKTOP)
+    page.add_init_script(ALERT_RECORDER)
+    page.reload()
+    sign_in(page, site_owner.email, PASSWORD)
+    visitor = VisitorSide(dashboard_server, site.widget_key)
+    chat_id = visitor.say("First, seen with the tab in front")["chat_id"]
+    expect(chat_list(page).get_by_role("listitem")).to_have_count(1)
+    assert page.evaluate("window.__alerts") == []  # not opted in, tab visible
+
+    page.get_by_label("Notify me").check()
+    page.get_by_label("Sound").check()
+    page.evaluate("window.__hide(true)")
+    visitor.say("Second, while the tab is hidden")
+    expect(page).to_have_title("(2) Inbox · Chatelly")
+    page.wait_for_function("window.__alerts.length >= 2")
+    alerts = page.evaluate("window.__alerts")
+    assert ["beep"] in alerts
+    assert [
+        "notification",
+        "Visitor " + visitor.frames[0]["visitor_id"][-5:],
+        "Second, while the tab is hidden",
+    ] in (alerts)
+
+    # An open conversation in a hidden tab still counts as unread until the agent looks.
+    page.evaluate("window.__hide(false)")
+    page.goto(f"{dashboard_server.url}/app/#/inbox/{chat_id}")
+    expect(message_log(page).get_by_text("Second, while the tab is hidden")).to_be_visible()
+    expect(page).to_have_title("Inbox · Chatelly")
+    page.evaluate("window.__hide(true)")
+    last = visitor.say("Third, open but hidden")
+    expect(page).to_have_title("(1) Inbox · Chatelly")
+    page.evaluate("window.__hide(false)")
+    expect(page).to_have_title("Inbox · Chatelly")
+    visitor.wait_for(lambda f: f["type"] == "read" and f["seq"] == last["seq"])
+    visitor.close()
+    assert page.page_errors == []
+
+
+def test_wide_screens_show_list_conversation_and_visitor_side_by_side(
+    dashboard, dashboard_server, site, site_owner
+):
+    visitor = VisitorSide(dashboard_server, site.widget_key)
+    visitor.say("Hello from a big screen")
+    page = dashboard({"width": 1920, "height": 1080})
+    sign_in(page, site_owner.email, PASSWORD)
+    open_chat(page, "Hello from a big screen")
+    boxes = [
+        page.get_by_role("region", name="Inbox").bounding_box(),
+        page.get_by_role("region", name=re.compile("^Visitor ")).bounding_box(),
+        page.get_by_role("complementary", name="Visitor").bounding_box(),
+    ]
+    assert boxes[0]["x"] + boxes[0]["width"] <= boxes[1]["x"] + 1
+    assert boxes[1]["x"] + boxes[1]["width"] <= boxes[2]["x"] + 1
+    assert boxes[2]["x"] + boxes[2]["width"] > 1800  # the whole width is used
+    expect(page.get_by_role("button", name="Visitor details")).to_be_hidden()
+    screenshot(page, "inbox-wide")
+    visitor.close()
     assert page.page_errors == []

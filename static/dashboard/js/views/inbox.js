@@ -108,10 +108,6 @@ class Inbox {
     }
   }
 
-  chatLoaded(conv) {
-    if (conv === this.conv) this.list.markRead(conv.id);
-  }
-
   open(chatId) {
     if (chatId === this.openChatId && this.conv) return;
     const old = this.openChatId;

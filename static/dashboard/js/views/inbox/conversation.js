@@ -192,7 +192,6 @@ export class Conversation {
     this.drawComposer();
     this.scrollToEnd();
     this.markRead();
-    this.ctx.chatLoaded(this);
   }
 
   resync() {
