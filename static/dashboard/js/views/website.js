@@ -88,7 +88,9 @@ function websiteForm(site, { isNew, canEdit, user }) {
     swatch.style.background = /^#[0-9a-f]{6}$/i.test(v) ? v : "transparent";
   };
   fields["settings.color"].input.addEventListener("input", paint);
-  fields["settings.color"].input.after(swatch);
+  const colourRow = h("div", { class: "with-swatch" });
+  fields["settings.color"].input.replaceWith(colourRow);
+  colourRow.append(fields["settings.color"].input, swatch);
   paint();
   fields["settings.position"] = field(
     "Position",
