@@ -71,6 +71,7 @@ def test_owner_signs_up_and_sets_a_website_up(browser, dashboard_server, make_us
     page.get_by_role("navigation", name="Main").get_by_role("link", name="Websites").click()
     expect(page.get_by_role("heading", name="Websites", level=1)).to_be_visible()
     expect(page.get_by_text("0 of 3 websites on the Free plan.")).to_be_visible()
+    expect(page.get_by_text("Each website takes up to 100 visitors at once")).to_be_visible()
     check_screen(page, "websites-empty", page.get_by_role("link", name="New website"))
     page.get_by_role("link", name="New website").click()
     expect(page.get_by_role("heading", name="New website", level=1)).to_be_visible()
@@ -160,7 +161,10 @@ def test_owner_signs_up_and_sets_a_website_up(browser, dashboard_server, make_us
     assert page.request.get(old_script).status == 404
     assert page.request.get(new_script).status == 200
 
-    # Members: add an agent, make them admin.
+    # Members: an unknown email is refused next to its field; add an agent, make them admin.
+    page.get_by_label("Email of the new member").fill("nobody@example.com")
+    page.get_by_role("button", name="Add member").click()
+    expect(page.get_by_label("Email of the new member")).to_have_attribute("aria-invalid", "true")
     page.get_by_label("Email of the new member").fill(agent.email)
     page.get_by_role("button", name="Add member").click()
     expect(page.get_by_role("status").filter(has_text="Aki was added as agent.")).to_be_visible()
@@ -175,6 +179,11 @@ def test_owner_signs_up_and_sets_a_website_up(browser, dashboard_server, make_us
     assert Membership.objects.get(website=site, user=agent).role == "admin"
 
     check_screen(page, "website", page.get_by_role("heading", name="Shop", level=1))
+    # Removing a member asks first.
+    page.get_by_role("button", name="Remove Aki").click()
+    dialog_confirm(page, "Remove member")
+    expect(members.get_by_role("row", name=re.compile("Aki"))).to_have_count(0)
+    assert not Membership.objects.filter(website=site, user=agent).exists()
 
     # A reload keeps the session: the refresh cookie renews it.
     page.reload()

@@ -3,7 +3,7 @@
 
 import { api, currentUser } from "../api.js";
 import { emptyState, errorState, fill, h, loading } from "../ui.js";
-import { PLANS, planName } from "./forms.js";
+import { PLANS, planLimits, planName } from "./forms.js";
 
 const PAGE_SIZE = 20;
 
@@ -100,6 +100,11 @@ export async function render(main) {
       create,
     ),
     h("p", { id: limitId, class: status.full ? "limit full" : "limit" }, status.text),
+    h(
+      "p",
+      { class: "limit" },
+      `Each website takes up to ${planLimits(currentUser()).maxUsers.toLocaleString()} visitors at once on this plan.`,
+    ),
   );
   if (first.count === 0) {
     main.append(emptyState("No websites yet. Create one to get the snippet for your pages."));
