@@ -3,7 +3,7 @@
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chatelly.api.fields import NameField, StrictBooleanField, StrictCharField, StrictEmailField
+from chatelly.api.fields import NOT_BLANK, NameField, StrictBooleanField, StrictCharField, StrictEmailField
 
 from .models import User
 
@@ -33,8 +33,13 @@ class RegisterInput(serializers.Serializer):
     refresh_cookie = _refresh_cookie_field()
 
 
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 254, "pattern": NOT_BLANK})
+class _LoginEmailField(StrictCharField):
+    """Any text (an unknown address is a 401, not a 400), trimmed: only spaces is blank."""
+
+
 class LoginInput(serializers.Serializer):
-    email = StrictCharField(max_length=254)
+    email = _LoginEmailField(max_length=254)
     password = StrictCharField(max_length=128, trim_whitespace=False)
     refresh_cookie = _refresh_cookie_field()
 
