@@ -193,7 +193,7 @@ def test_owner_signs_up_and_sets_a_website_up(browser, dashboard_server, make_us
     # Deactivate after confirming.
     page.get_by_role("button", name="Deactivate website").click()
     dialog_confirm(page, "Deactivate")
-    expect(page.get_by_role("button", name="Activate website", exact=True)).to_be_visible()
+    expect(page.get_by_role("button", name="Activate website", exact=True)).to_be_focused()
     site.refresh_from_db()
     assert site.is_active is False
     assert page.request.get(new_script).status == 404

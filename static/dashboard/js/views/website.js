@@ -687,7 +687,13 @@ async function renderSite(main, id) {
     built.form,
     members.section,
     canManage ? keySection(site, (next) => snippet.update(next)) : null,
-    canManage ? activationSection(site, () => renderSite(main, id)) : null,
+    canManage
+      ? activationSection(site, async () => {
+          await renderSite(main, id);
+          const again = document.getElementById("active-title");
+          if (again) again.parentElement.querySelector("button").focus(); // keep the keyboard's place
+        })
+      : null,
     isOwner ? deleteSection(site) : null,
   );
   members.load().catch((err) => members.section.append(errorState(err)));
