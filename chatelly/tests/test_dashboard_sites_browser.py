@@ -90,6 +90,7 @@ def test_owner_signs_up_and_sets_a_website_up(browser, dashboard_server, make_us
     expect(colour).to_have_attribute("aria-invalid", "true")
     expect(colour).to_have_accessible_description(re.compile(r"#rrggbb.*A colour as #rrggbb"))
     expect(domain).not_to_have_attribute("aria-invalid", "true")
+    check_screen(page, "website-new", colour)  # with a field error shown
     colour.fill("#1F5FBF")
     page.get_by_role("button", name="Create website").click()
     page.wait_for_url(re.compile(r"#/websites/\d+$"))
