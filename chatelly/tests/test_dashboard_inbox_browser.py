@@ -229,6 +229,11 @@ def test_a_30_second_network_cut_loses_and_doubles_nothing(dashboard, dashboard_
         reply(page, f"Agent during the cut {i}")  # optimistic bubbles, not delivered yet
         time.sleep(4)
     expect(message_log(page).get_by_text("Sending…")).to_have_count(3)
+    # Leaving the chat and coming back loses no unsent message (the chat cannot
+    # load offline: it says so, and loads again once the socket is back).
+    page.goto(f"{dashboard_server.url}/app/#/inbox")
+    page.goto(f"{dashboard_server.url}/app/#/inbox/{chat_id}")
+    expect(page.get_by_role("button", name="Try again")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="reconnecting")).to_be_visible(timeout=30_000)
     visitor.say("Visitor during the cut 4")
     newcomer = VisitorSide(dashboard_server, site.widget_key)

@@ -8,8 +8,10 @@ import { agentSocket } from "../socket.js";
 import { announce, emptyState, fill, h } from "../ui.js";
 import { Conversation } from "./inbox/conversation.js";
 import { ChatList } from "./inbox/list.js";
+import { outbox } from "./inbox/outbox.js";
 
 let inbox = null;
+let lastUserId = null;
 
 class Inbox {
   constructor(user, websites) {
@@ -145,6 +147,8 @@ class Inbox {
 export async function render(main, params) {
   const chatId = params && params[0] ? Number(params[0]) : null;
   const user = currentUser();
+  if (lastUserId !== null && lastUserId !== user.id) outbox.clear(); // another agent on this page
+  lastUserId = user.id;
   if (inbox && (!user || inbox.user.id !== user.id)) {
     inbox.destroy();
     inbox = null;

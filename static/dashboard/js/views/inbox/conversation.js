@@ -7,14 +7,13 @@
 import { api } from "../../api.js";
 import { agentSocket } from "../../socket.js";
 import { confirmDialog, errorState, fill, h, loading, timeEl } from "../../ui.js";
-import { fileSize, safeUrl, uuid, visitorName } from "./format.js";
+import { fileSize, safeUrl, visitorName } from "./format.js";
+import { outbox } from "./outbox.js";
 import { VisitorPanel } from "./visitor.js";
 
 const PAGE = 50;
-const RESEND_MS = 10_000;
 const TYPING_IDLE_MS = 4_000;
 const TYPING_SHOWN_MS = 8_000;
-const RETRYABLE = new Set(["rate_limited", "unavailable", "server_error"]);
 
 export class Conversation {
   constructor(ctx, chatId) {
@@ -26,7 +25,7 @@ export class Conversation {
     this.lastVisitorSeq = 0;
     this.readSent = 0;
     this.seenSeq = 0;
-    this.pending = new Map(); // client_id -> {content, attachment, sentAt, el, failed}
+    this.bubbles = new Map(); // client_id -> the optimistic <li> of an unsent message
     this.loaded = false;
     this.closedView = false;
     this.listeners = [];
@@ -129,13 +128,14 @@ export class Conversation {
     this.on("typing", (e) => this.visitorTyping(e.detail));
     this.on("read", (e) => this.readFrame(e.detail));
     this.on("chat_status", (e) => this.statusFrame(e.detail));
-    this.on("error", (e) => this.errorFrame(e.detail));
-    this.on("ready", () => this.resync());
-    this.on("synced", () => {
-      this.flush(true);
-      this.markRead();
-    });
-    this.timer = setInterval(() => this.flush(false), 1_000);
+    this.on("ready", () => (this.failed ? this.load() : this.resync())); // back online: try again
+    this.on("synced", () => this.markRead());
+    this.onOutbox = (e) => {
+      if (this.loaded && (this.bubbles.has(e.detail) || outbox.get(e.detail)?.chatId === this.id)) {
+        this.drawBubble(e.detail);
+      }
+    };
+    outbox.addEventListener("change", this.onOutbox);
     this.visibility = () => this.markRead();
     document.addEventListener("visibilitychange", this.visibility);
     this.panel.load();
@@ -146,7 +146,7 @@ export class Conversation {
     this.destroyed = true;
     this.stopTyping();
     for (const [type, fn] of this.listeners) agentSocket.removeEventListener(type, fn);
-    clearInterval(this.timer);
+    outbox.removeEventListener("change", this.onOutbox);
     clearTimeout(this.typingTimer);
     clearTimeout(this.typingShownTimer);
     document.removeEventListener("visibilitychange", this.visibility);
@@ -156,6 +156,7 @@ export class Conversation {
   // --- loading -----------------------------------------------------------------
 
   async load() {
+    this.failed = false;
     fill(this.body, loading("Loading messages…"));
     let messages = [];
     try {
@@ -173,6 +174,7 @@ export class Conversation {
       }
     } catch (err) {
       if (this.destroyed) return;
+      this.failed = true;
       this.title.textContent = "Chat";
       fill(this.body, errorState(err, () => this.load()));
       return;
@@ -181,7 +183,11 @@ export class Conversation {
     fill(this.body, this.log, this.typing, this.form);
     this.list.replaceChildren();
     this.firstSeq = messages.length ? messages[0].seq : this.lastSeq + 1;
-    for (const m of messages) this.appendStored(m);
+    for (const m of messages) {
+      outbox.settle(m.client_id, m); // stored already: its ack was lost
+      this.appendStored(m);
+    }
+    for (const [clientId] of outbox.forChat(this.id)) this.drawBubble(clientId);
     this.older.hidden = this.firstSeq <= 1;
     this.log.removeAttribute("aria-busy");
     this.loaded = true;
@@ -345,14 +351,13 @@ export class Conversation {
   received(m) {
     if (m.chat_id !== this.id || !this.loaded) return;
     const stick = this.nearEnd();
-    const pending = m.client_id ? this.pending.get(m.client_id) : null;
-    if (pending && m.sender_type === "agent") {
-      pending.el.remove(); // the bubble becomes the stored message, in its seq place
-      this.pending.delete(m.client_id);
-    }
+    // Our own message stored: its bubble goes (the outbox settled it) and the
+    // message takes its place in seq order.
+    const mine = m.sender_type === "agent" && m.sender_id === String(this.ctx.user.id);
+    if (m.client_id && this.bubbles.has(m.client_id)) this.drawBubble(m.client_id);
     if (!this.appendStored(m)) return;
     if (m.sender_type === "visitor") this.showTyping(false);
-    if (stick || pending) this.scrollToEnd();
+    if (stick || mine) this.scrollToEnd();
     this.markRead();
     this.drawSeen();
   }
@@ -449,81 +454,58 @@ export class Conversation {
     this.queue(content, null);
   }
 
-  queue(content, attachment, clientId = uuid()) {
-    const entry = { content, attachment, sentAt: 0, failed: null, el: null };
-    this.pending.set(clientId, entry);
-    entry.el = this.pendingEl(clientId, entry);
-    this.list.append(entry.el);
+  queue(content, attachment) {
+    const clientId = outbox.add(this.id, content, attachment);
+    this.drawBubble(clientId);
     this.scrollToEnd();
-    this.flush(false);
   }
 
-  pendingEl(clientId, entry) {
-    const state = entry.failed
-      ? h(
-          "span",
-          { class: "msg-failed" },
-          `Not sent: ${entry.failed}`,
-          " ",
-          h("button", { type: "button", class: "link-button", onclick: () => this.retry(clientId) }, "Retry"),
-          h("button", { type: "button", class: "link-button", onclick: () => this.discard(clientId) }, "Discard"),
-        )
-      : h("span", { class: "msg-sending" }, "Sending…");
-    return h(
+  /** The optimistic bubble of an unsent message: "Sending…", or why it failed. */
+  drawBubble(clientId) {
+    const entry = outbox.get(clientId);
+    const old = this.bubbles.get(clientId);
+    if (!entry) {
+      if (old) old.remove(); // stored (its message takes the place) or discarded
+      this.bubbles.delete(clientId);
+      return;
+    }
+    const failed = entry.failed;
+    const el = h(
       "li",
       { class: "msg msg-agent msg-pending", dataset: { clientId } },
       h("span", { class: "msg-who" }, "You"),
       entry.content ? h("p", { class: "msg-text" }, entry.content) : null,
       entry.attachment ? h("p", { class: "msg-file" }, entry.attachment.name) : null,
-      h("span", { class: "msg-meta" }, state),
+      h(
+        "span",
+        { class: "msg-meta" },
+        failed
+          ? h(
+              "span",
+              { class: "msg-failed" },
+              `Not sent: ${failed.message}`,
+              " ",
+              h("button", { type: "button", class: "link-button", onclick: () => outbox.retry(clientId) }, "Retry"),
+              h(
+                "button",
+                {
+                  type: "button",
+                  class: "link-button",
+                  onclick: () => {
+                    outbox.discard(clientId);
+                    this.input.focus();
+                  },
+                },
+                "Discard",
+              ),
+            )
+          : h("span", { class: "msg-sending" }, "Sending…"),
+      ),
     );
-  }
-
-  redrawPending(clientId) {
-    const entry = this.pending.get(clientId);
-    if (!entry) return;
-    const el = this.pendingEl(clientId, entry);
-    entry.el.replaceWith(el);
-    entry.el = el;
-  }
-
-  /** Send what has no ack yet: new ones at once, unanswered ones again after 10 s
-   * (or at once after a reconnect), always with the same client_id. */
-  flush(now) {
-    const t = Date.now();
-    for (const [clientId, entry] of this.pending) {
-      if (entry.failed) continue;
-      if (entry.sentAt && !now && t - entry.sentAt < RESEND_MS) continue;
-      const frame = { type: "message", chat_id: this.id, content: entry.content, client_id: clientId };
-      if (entry.attachment) frame.attachment_id = entry.attachment.id;
-      if (agentSocket.send(frame)) entry.sentAt = t;
-    }
-  }
-
-  retry(clientId) {
-    const entry = this.pending.get(clientId);
-    if (!entry) return;
-    entry.failed = null;
-    entry.sentAt = 0;
-    this.redrawPending(clientId);
-    this.flush(false);
-  }
-
-  discard(clientId) {
-    const entry = this.pending.get(clientId);
-    if (!entry) return;
-    entry.el.remove();
-    this.pending.delete(clientId);
-    this.input.focus();
-  }
-
-  errorFrame(frame) {
-    const entry = frame && frame.client_id ? this.pending.get(frame.client_id) : null;
-    if (!entry) return;
-    if (RETRYABLE.has(frame.code)) return; // sent again after the resend delay
-    entry.failed = frame.message || frame.code;
-    this.redrawPending(frame.client_id);
-    if (frame.code === "chat_closed") {
+    if (old) old.replaceWith(el);
+    else this.list.append(el);
+    this.bubbles.set(clientId, el);
+    if (failed && failed.code === "chat_closed" && this.chat.status !== "closed") {
       this.chat.status = "closed";
       this.drawHead();
       this.drawComposer();

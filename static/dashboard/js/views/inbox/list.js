@@ -190,6 +190,7 @@ export class ChatList {
   add(chats) {
     for (const chat of chats) {
       if (this.chats.has(chat.id)) continue; // moved up by live activity meanwhile
+      if (this.ctx.seeing(chat.id)) chat.unread_count = 0; // read by the agent, maybe not yet told
       this.chats.set(chat.id, chat);
       const row = this.row(chat);
       this.rows.set(chat.id, row);
