@@ -233,7 +233,7 @@ def test_a_30_second_network_cut_loses_and_doubles_nothing(dashboard, dashboard_
     # load offline: it says so, and loads again once the socket is back).
     page.goto(f"{dashboard_server.url}/app/#/inbox")
     page.goto(f"{dashboard_server.url}/app/#/inbox/{chat_id}")
-    expect(page.get_by_role("button", name="Try again")).to_be_visible()
+    expect(page.get_by_role("region", name="Chat").get_by_role("button", name="Try again")).to_be_visible()
     expect(page.get_by_role("status").filter(has_text="reconnecting")).to_be_visible(timeout=30_000)
     visitor.say("Visitor during the cut 4")
     newcomer = VisitorSide(dashboard_server, site.widget_key)

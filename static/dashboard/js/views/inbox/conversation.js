@@ -128,7 +128,12 @@ export class Conversation {
     this.on("typing", (e) => this.visitorTyping(e.detail));
     this.on("read", (e) => this.readFrame(e.detail));
     this.on("chat_status", (e) => this.statusFrame(e.detail));
-    this.on("ready", () => (this.failed ? this.load() : this.resync())); // back online: try again
+    this.on("ready", () => {
+      // Back online: what failed to load loads again.
+      if (this.panel.failed) this.panel.load();
+      if (this.failed) this.load();
+      else this.resync();
+    });
     this.on("synced", () => this.markRead());
     this.onOutbox = (e) => {
       if (this.loaded && (this.bubbles.has(e.detail) || outbox.get(e.detail)?.chatId === this.id)) {

@@ -61,10 +61,12 @@ export class VisitorPanel {
   }
 
   async load() {
+    this.failed = false;
     fill(this.body, loading("Loading visitor…"));
     try {
       this.data = await api.get(`/api/v1/chats/${this.chatId}/visitor`);
     } catch (err) {
+      this.failed = true;
       fill(this.body, errorState(err, () => this.load()));
       return;
     }
