@@ -33,8 +33,9 @@ ORIGIN = "https://shop.example.com"
 class VisitorSide:
     """A visitor's socket that keeps every frame it receives."""
 
-    def __init__(self, server, widget_key):
-        self.client = WsClient(ws_url(server, f"/widget/ws/{widget_key}"), origin=ORIGIN)
+    def __init__(self, server, widget_key, token=None):
+        query = f"?token={token}" if token else ""
+        self.client = WsClient(ws_url(server, f"/widget/ws/{widget_key}{query}"), origin=ORIGIN)
         self.frames = []
         session = self.client.recv()
         assert session["type"] == "session"
@@ -155,6 +156,10 @@ def test_a_visitor_and_the_agent_chat_live(dashboard, dashboard_server, site, si
     assert answer["message"]["content"] == "Hi! How can I help?"
     expect(message_log(page).get_by_text("Sending…")).to_have_count(0)
 
+    page.get_by_role("textbox", name="Message").press_sequentially("Let me")
+    typing = visitor.wait_for(lambda f: f["type"] == "typing")
+    assert typing["from"] == "agent" and typing["is_typing"] is True
+    page.get_by_role("textbox", name="Message").fill("")
     visitor.send({"type": "typing", "is_typing": True})
     expect(page.get_by_text("Visitor is typing…")).to_be_visible()
     visitor.send({"type": "read", "seq": answer["message"]["seq"]})
@@ -173,7 +178,13 @@ def test_a_visitor_and_the_agent_chat_live(dashboard, dashboard_server, site, si
     expect(page.get_by_label("Assigned to")).to_have_value(str(site_owner.id))
     assert Chat.objects.get(pk=chat_id).assigned_to_id == site_owner.id
 
+    # Presence: the visitor leaves, then comes back on the same token.
     visitor.close()
+    expect(page.get_by_text("Visitor offline")).to_be_visible()
+    back = VisitorSide(dashboard_server, site.widget_key, token=visitor.frames[0]["token"])
+    expect(page.get_by_text("Visitor online")).to_be_visible()
+    expect(chat_list(page).get_by_text("Online", exact=True)).to_be_visible()
+    back.close()
     assert page.page_errors == []
 
 
