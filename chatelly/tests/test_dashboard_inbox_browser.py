@@ -367,6 +367,10 @@ def test_the_inbox_is_accessible_at_both_widths(dashboard, dashboard_server, sit
         if viewport is PHONE:
             page.get_by_role("button", name="Hide details").click()
             expect(panel).to_be_hidden()
+            page.get_by_role("button", name="Visitor details").click()
+            page.keyboard.press("Escape")
+            expect(panel).to_be_hidden()
+            expect(page.get_by_role("button", name="Visitor details")).to_be_focused()
         screenshot(page, f"conversation-{label}")
         if viewport is PHONE:
             # Two screens: the list is gone while the conversation shows; back returns to it.

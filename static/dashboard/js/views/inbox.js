@@ -31,6 +31,9 @@ class Inbox {
     );
     this.visitorSlot = h("div", { class: "inbox-visitor-slot" });
     this.el = h("div", { class: "inbox" }, this.list.el, this.convSlot, this.visitorSlot);
+    this.el.addEventListener("keydown", (e) => {
+      if (e.key === "Escape" && this.el.classList.contains("show-visitor")) this.toggleVisitor(false);
+    });
 
     this.on("chat_started", (e) => this.list.chatStarted(e.detail.chat));
     this.on("message", (e) => this.list.message(e.detail));

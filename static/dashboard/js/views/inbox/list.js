@@ -199,7 +199,12 @@ export class ChatList {
   }
 
   afterChange() {
-    if (this.chats.size === 0) {
+    if (this.chats.size === 0 && this.ctx.websites.size === 0) {
+      fill(
+        this.state,
+        h("p", { class: "state empty" }, "No website yet: ", h("a", { href: "#/websites/new" }, "add your website"), " to get chats."),
+      );
+    } else if (this.chats.size === 0) {
       fill(this.state, emptyState(this.filters.search ? "No chats match this search." : "No chats here yet."));
     } else {
       fill(this.state);
