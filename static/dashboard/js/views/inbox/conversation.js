@@ -196,9 +196,11 @@ export class Conversation {
     this.older.hidden = this.firstSeq <= 1;
     this.log.removeAttribute("aria-busy");
     this.loaded = true;
-    // From here on the socket hands us each later message once, in order; a
-    // sync fetches any that came between the REST read and this line.
+    // From here on the socket hands us each later message once, in order. One
+    // that came between the REST read and this line (or while the socket was
+    // not open) is fetched by a sync (syncs have a budget: only when needed).
     agentSocket.watch(this.id, this.lastSeq);
+    if (!agentSocket.open) this.missed = true;
     this.resync();
     this.drawComposer();
     this.scrollToEnd();
@@ -206,7 +208,8 @@ export class Conversation {
   }
 
   resync() {
-    if (this.loaded) agentSocket.send({ type: "sync", chats: { [String(this.id)]: this.lastSeq } });
+    if (!this.loaded || !this.missed) return;
+    if (agentSocket.send({ type: "sync", chats: { [String(this.id)]: this.lastSeq } })) this.missed = false;
   }
 
   async loadOlder() {
@@ -354,7 +357,11 @@ export class Conversation {
   // --- live --------------------------------------------------------------------
 
   received(m) {
-    if (m.chat_id !== this.id || !this.loaded) return;
+    if (m.chat_id !== this.id) return;
+    if (!this.loaded) {
+      this.missed = true; // the REST read may not have it: sync once loaded
+      return;
+    }
     const stick = this.nearEnd();
     // Our own message stored: its bubble goes (the outbox settled it) and the
     // message takes its place in seq order.
