@@ -615,3 +615,30 @@ def test_wide_screens_show_list_conversation_and_visitor_side_by_side(
     screenshot(page, "inbox-wide")
     visitor.close()
     assert page.page_errors == []
+
+
+def test_a_message_written_while_the_history_loads_shows_once(dashboard, dashboard_server, site, site_owner):
+    visitor = VisitorSide(dashboard_server, site.widget_key)
+    chat_id = visitor.say("Before the agent opens it")["chat_id"]
+    page = dashboard(DESKTOP)
+    sign_in(page, site_owner.email, PASSWORD)
+    expect(chat_list(page).get_by_role("listitem")).to_have_count(1)
+
+    raced = []
+
+    def history_then_a_message(route):
+        # The history answer is read first; the visitor writes before the page sees it.
+        response = route.fetch()
+        if not raced:
+            raced.append(visitor.say("Written while the history was on its way"))
+            time.sleep(0.5)  # its live frame reaches the page before the history does
+        route.fulfill(response=response)
+
+    page.route(re.compile(rf"/api/v1/chats/{chat_id}/messages"), history_then_a_message)
+    open_chat(page, "Before the agent opens it")
+    expect(message_log(page).get_by_text("Written while the history was on its way")).to_be_visible()
+    visitor.say("And one after")
+    expect(message_log(page).get_by_text("And one after")).to_be_visible()
+    assert shown_messages(page) == [list(row) for row in stored(chat_id)]
+    visitor.close()
+    assert page.page_errors == []
