@@ -642,3 +642,45 @@ def test_a_message_written_while_the_history_loads_shows_once(dashboard, dashboa
     assert shown_messages(page) == [list(row) for row in stored(chat_id)]
     visitor.close()
     assert page.page_errors == []
+
+
+def test_a_lost_ack_is_retried_with_the_same_client_id(dashboard, dashboard_server, site, site_owner):
+    page = dashboard(DESKTOP)
+    dropped = []
+
+    def lose_one_ack(ws):
+        server = ws.connect_to_server()
+        ws.on_message(lambda text: server.send(text))
+
+        def to_page(text):
+            if (
+                '"type": "ack"' in text.replace('":"', '": "')
+                and "Is this stored once?" in text
+                and not dropped
+            ):
+                dropped.append(text)  # the message is stored, the page never hears so
+                return
+            ws.send(text)
+
+        server.on_message(to_page)
+
+    page.route_web_socket(re.compile(r"/ws/agent/"), lose_one_ack)
+    sign_in(page, site_owner.email, PASSWORD)
+    visitor = VisitorSide(dashboard_server, site.widget_key)
+    chat_id = visitor.say("Will the answer come once?")["chat_id"]
+    open_chat(page, "Will the answer come once?")
+
+    reply(page, "Is this stored once?")
+    visitor.wait_for(lambda f: f["type"] == "message" and f["message"]["content"] == "Is this stored once?")
+    expect(message_log(page).get_by_text("Sending…")).to_have_count(1)  # no ack yet
+    assert dropped
+    # About 10 s later the page sends it again with the same client_id; the server
+    # answers with the first message's ack and stores nothing new.
+    expect(message_log(page).get_by_text("Sending…")).to_have_count(0, timeout=20_000)
+    expect(message_log(page).get_by_text("Is this stored once?")).to_have_count(1)
+    assert Message.objects.filter(chat_id=chat_id, content="Is this stored once?").count() == 1
+    assert shown_messages(page) == [list(row) for row in stored(chat_id)]
+    visitor.pump()
+    assert len([f for f in visitor.frames if f["type"] == "message"]) == 1
+    visitor.close()
+    assert page.page_errors == []
