@@ -146,10 +146,12 @@ export function renew() {
   if (!refreshing) {
     refreshing = (async () => {
       if (passwordChange && (await passwordChange.then(() => true, () => false))) return true;
+      const before = access;
       const response = await send("POST", "/api/v1/auth/session/refresh", { headers: SESSION_HEADER });
       if (!response.ok) {
-        if (response.status === 401 || response.status === 403) setSession(null);
-        return false;
+        // A sign-in that finished while this was on its way keeps its session.
+        if ((response.status === 401 || response.status === 403) && access === before) setSession(null);
+        return access !== null && access !== before;
       }
       const data = await response.json();
       setSession(data.access, data.user);
