@@ -18,6 +18,7 @@ from chat.models import Chat, Message, Visitor
 from chatelly.testing import ServerProcess, WsClient, ws_url
 from chatelly.tests.dashboard_browser import *  # noqa: F403
 from chatelly.tests.dashboard_browser import DESKTOP, PHONE, axe_violations, screenshot, sign_in
+from chatelly.tests.dashboard_browser import dashboard as shared_dashboard  # noqa: F401 (a fixture)
 from conftest import PASSWORD
 from websites import services as website_services
 
@@ -120,6 +121,29 @@ def add_agent(site, make_user, email="agent@shop.example.com", name="Ada"):
     agent = make_user(email=email, name=name)
     website_services.member_add(website=site, email=email, role="agent")
     return agent
+
+
+@pytest.fixture
+def dashboard(shared_dashboard, request):  # noqa: F811
+    """The shared fixture, and on a failure what each page showed and logged."""
+    pages = []
+    failed_before = request.session.testsfailed
+
+    def open_dashboard(*args, **kwargs):
+        page = shared_dashboard(*args, **kwargs)
+        pages.append(page)
+        return page
+
+    yield open_dashboard
+    if request.session.testsfailed == failed_before:
+        return
+    for page in pages:
+        try:
+            body = page.locator("body").inner_text(timeout=2_000)[:1500]
+        except Exception as exc:  # a closed page
+            body = f"<{exc}>"
+        print(f"\n--- page {page.url}\n{body}\nconsole: {page.console_messages[-20:]}")
+        print(f"--- its server's log\n{page.server.log()[-4000:]}")
 
 
 @pytest.fixture
@@ -683,4 +707,45 @@ def test_a_lost_ack_is_retried_with_the_same_client_id(dashboard, dashboard_serv
     visitor.pump()
     assert len([f for f in visitor.frames if f["type"] == "message"]) == 1
     visitor.close()
+    assert page.page_errors == []
+
+
+def test_chats_started_before_the_socket_opens_are_listed(dashboard, dashboard_server, site, site_owner):
+    page = dashboard(DESKTOP)
+    held = []
+    page.route_web_socket(re.compile(r"/ws/agent/"), lambda ws: held.append(ws))  # not connected yet
+    sign_in(page, site_owner.email, PASSWORD)
+    expect(page.get_by_text("No chats here yet.")).to_be_visible()  # the list is loaded
+
+    visitor = VisitorSide(dashboard_server, site.widget_key)
+    visitor.say("I wrote before your socket was open")
+    ws = held[0]
+    server = ws.connect_to_server()
+    ws.on_message(lambda text: server.send(text))
+    server.on_message(lambda text: ws.send(text))
+    expect(
+        chat_list(page).get_by_role("link", name=re.compile("before your socket was open"))
+    ).to_be_visible()
+    visitor.close()
+    assert page.page_errors == []
+
+
+def test_a_sign_in_during_the_startup_refresh_stays_signed_in(dashboard, site, site_owner):
+    page = dashboard(DESKTOP)
+    held = []
+    page.route(re.compile(r"/api/v1/auth/session/refresh"), lambda route: held.append(route))
+    # A fresh load: its session refresh (no cookie: a 401) is held until after the sign-in.
+    page.goto(f"{page.server.url}/app/")
+    sign_in(page, site_owner.email, PASSWORD)
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
+    assert held
+    for route in held:  # what the server answers a refresh without a cookie
+        route.fulfill(
+            status=401,
+            content_type="application/json",
+            body='{"error": "token_not_valid", "message": "No session.", "code": 401}',
+        )
+    page.wait_for_timeout(500)
+    expect(page).to_have_url(re.compile(r"#/inbox$"))
+    expect(page.get_by_role("heading", name="Inbox")).to_be_visible()
     assert page.page_errors == []

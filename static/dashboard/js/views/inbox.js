@@ -47,6 +47,9 @@ class Inbox {
       if (this.conv && this.conv.id === e.detail.chat_id) this.conv.presence();
     });
     this.on("resumed", () => this.list.load()); // chats may have started while we were away
+    this.on("ready", () => {
+      if (!this.list.loadedLive) this.list.load(); // loaded before the socket was open
+    });
     this.on("forbidden", () => this.list.load());
     this.visibility = () => this.unreadChanged();
     document.addEventListener("visibilitychange", this.visibility);

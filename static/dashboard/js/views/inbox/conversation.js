@@ -200,7 +200,7 @@ export class Conversation {
     // that came between the REST read and this line (or while the socket was
     // not open) is fetched by a sync (syncs have a budget: only when needed).
     agentSocket.watch(this.id, this.lastSeq);
-    if (!agentSocket.open) this.missed = true;
+    if (agentSocket.state !== "open") this.missed = true; // not ready: events may be missed
     this.resync();
     this.drawComposer();
     this.scrollToEnd();

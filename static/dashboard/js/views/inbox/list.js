@@ -2,6 +2,7 @@
 // activity first, kept live by the agent socket.
 
 import { api } from "../../api.js";
+import { agentSocket } from "../../socket.js";
 import { h, fill, loading, emptyState, errorState, timeEl } from "../../ui.js";
 import { preview, visitorName } from "./format.js";
 import { alertAgent, askPermission, pref, setPref } from "./notify.js";
@@ -144,6 +145,9 @@ export class ChatList {
 
   async load() {
     const ticket = ++this.ticket;
+    // Events from here on come live only if the socket is open now; if it is
+    // not, the inbox loads the list again when it is (see `ready`).
+    this.loadedLive = agentSocket.state === "open"; // ready (the server sends us events)
     this.page = 1;
     this.ul.setAttribute("aria-busy", "true");
     if (this.chats.size === 0) fill(this.state, loading("Loading chats…"));
