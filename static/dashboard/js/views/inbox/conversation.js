@@ -1,8 +1,8 @@
 // One conversation: its history (the last page first, older pages as the agent
 // scrolls up), live messages exactly once and in seq order (agentSocket.watch),
 // the visitor's typing, read receipts both ways, optimistic sending with one
-// client_id per message (retried until acked, never shown twice), attachments,
-// assign and close.
+// client_id per message (the page-wide outbox resends it until stored, never
+// shown twice), attachments, assign and close.
 
 import { api } from "../../api.js";
 import { agentSocket } from "../../socket.js";
