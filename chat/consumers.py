@@ -244,6 +244,23 @@ class AgentSocket(ChatSocket):
 
     # --- channel layer events ------------------------------------------------------------
 
+    async def membership_added(self, event: dict) -> None:
+        """A website joined while the socket is open: its events from now on, and
+        `{"type": "website_added", "website_id"}` so the client can sync its chats."""
+        website_id = event.get("website_id")
+        if not isinstance(website_id, int) or website_id in self.website_ids or self.closed:
+            return
+        self.website_ids = [*self.website_ids, website_id]
+        group = realtime.agents_group(website_id)
+        await self.channel_layer.group_add(group, self.channel_name)
+        self.groups_joined.append(group)
+        if self.registered:
+            newly_online = await sync_to_async(presence.agent_connected, thread_sensitive=False)(
+                website_ids=[website_id], connection_id=self.channel_name
+            )
+            await realtime.agents_presence_changed(website_ids=newly_online)
+        await self.send_frame({"type": "website_added", "website_id": website_id})
+
     async def membership_removed(self, event: dict) -> None:
         if event.get("website_id") in self.website_ids:
             await self.close_with(realtime.CLOSE_FORBIDDEN)

@@ -36,6 +36,7 @@ FORWARD_MANY = "chat.forward_many"  # {"items": [[frame, exclude], ...]}: severa
 SOCKET_CLOSE = "socket.close"  # {"code"}
 WIDGET_OFF = "widget.off"
 MEMBERSHIP_REMOVED = "membership.removed"  # {"website_id"}
+MEMBERSHIP_ADDED = "membership.added"  # {"website_id"}: open agent sockets take it on
 AGENTS_PRESENCE = "presence.agents"  # {"at"}: re-check agents_online with a read made after `at`
 
 _deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
@@ -253,6 +254,12 @@ def user_sockets_close(*, user_id: int, code: int) -> None:
 def website_widget_off(*, website_id: int) -> None:
     """The key was rotated, or the widget switched off or deleted: visitors go."""
     _on_commit(visitors_group(website_id), {"type": WIDGET_OFF})
+
+
+def member_added(*, website_id: int, user_id: int) -> None:
+    """A new website of the user's (created, or joined as a member): their open
+    agent sockets start receiving its events without a reconnect."""
+    _on_commit(user_group(user_id), {"type": MEMBERSHIP_ADDED, "website_id": website_id})
 
 
 def member_removed(*, website_id: int, user_id: int) -> None:

@@ -72,6 +72,7 @@ def website_create(*, owner: User, name: str, domain: str, **optional) -> Websit
     fields.setdefault("max_users", min(100, plan_limits(owner)["max_users"]))
     website = Website.objects.create(user=owner, **fields)
     Membership.objects.create(website=website, user=owner, role=Role.OWNER)
+    realtime.member_added(website_id=website.id, user_id=owner.id)
     website.role = Role.OWNER
     return website
 
@@ -124,7 +125,9 @@ def member_add(*, website: Website, email: str, role: str) -> Membership:
         raise ValidationError({"email": "No account has this email."})
     if Membership.objects.filter(website=website, user=user).exists():
         raise Conflict("This user is already a member of the website.")
-    return Membership.objects.create(website=website, user=user, role=role)
+    membership = Membership.objects.create(website=website, user=user, role=role)
+    realtime.member_added(website_id=website.id, user_id=user.id)
+    return membership
 
 
 @transaction.atomic

@@ -288,3 +288,27 @@ async def test_agent_floods_are_refused(site, site_owner, settings):
     assert codes == ["ack", "ack", "rate_limited", "rate_limited", "rate_limited", "rate_limited"]
     assert await agent.closed_with() == 4429
     await visitor.close()
+
+
+async def test_a_website_joined_while_connected_is_live_at_once(site_owner, make_user):
+    """Creating a website, or being added to one, needs no reconnect: the open
+    socket is told `website_added` and gets that website's chats from then on."""
+    agent, ready = await connected_agent(site_owner)
+    assert ready["websites"] == []
+    shop = await sync_to_async(website_services.website_create)(
+        owner=site_owner, name="Shop", domain="shop.example.com"
+    )
+    assert await agent.recv() == {"type": "website_added", "website_id": shop.id}
+    visitor, _ = await connected_visitor(shop.widget_key)
+    await visitor.send({"type": "message", "content": "Hello", "client_id": "c1"})
+    assert (await agent.recv_type("chat_started"))["chat"]["website_id"] == shop.id
+
+    ada = await sync_to_async(make_user)(email="ada@example.com")
+    other, ready = await connected_agent(ada)
+    assert ready["websites"] == []
+    await sync_to_async(website_services.member_add)(website=shop, email=ada.email, role="agent")
+    assert await other.recv() == {"type": "website_added", "website_id": shop.id}
+    await visitor.send({"type": "message", "content": "Anyone?", "client_id": "c2"})
+    assert (await other.recv_type("message"))["message"]["content"] == "Anyone?"
+    for socket in (agent, other, visitor):
+        await socket.close()
