@@ -91,6 +91,7 @@ def dashboard(browser, dashboard_server):
 def sign_in(page, email: str, password: str) -> None:
     """Log in through the page's form; returns once the inbox shows."""
     page.goto(f"{page.server.url}/app/#/login")
+    page.get_by_role("heading", name="Log in to Chatelly").wait_for()
     page.get_by_label("Email").fill(email)
     page.get_by_label("Password").fill(password)
     page.get_by_role("button", name="Log in").click()

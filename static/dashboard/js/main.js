@@ -53,7 +53,19 @@ async function route() {
   try {
     const view = await import(found.module);
     if (ticket !== rendering) return;
-    cleanup = (await view.render(main, found.params, { hash })) || null;
+    // Each render draws into its own element: a slow render that a later route
+    // superseded draws into an element no longer on the page, and what it
+    // returns is undone at once (it must not keep a view's state alive).
+    const slot = document.createElement("div");
+    slot.className = "view";
+    slot.append(loading());
+    main.replaceChildren(slot);
+    const undo = (await view.render(slot, found.params, { hash })) || null;
+    if (ticket !== rendering) {
+      if (undo) undo();
+      return;
+    }
+    cleanup = undo;
   } catch (err) {
     if (ticket !== rendering) return;
     fill(main, errorState(err, () => route()));
@@ -98,9 +110,15 @@ document.getElementById("logout").addEventListener("click", async () => {
   location.replace("#/login");
 });
 
-window.addEventListener("hashchange", route);
+// No view before the session is known: a form drawn (and filled in) before the
+// start-up renewal answers would be drawn again, empty, when it does.
+let started = false;
+window.addEventListener("hashchange", () => {
+  if (started) route();
+});
 
 (async () => {
   await renew().catch(() => false); // a reload keeps the session: the cookie renews it
+  started = true;
   route();
 })();
