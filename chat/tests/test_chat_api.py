@@ -10,22 +10,6 @@ from websites.models import Membership
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def start_chat(site, django_capture_on_commit_callbacks):
-    def start(content="Hello", *, visitor_id=None, on_site=None, client_id="c1", **identity):
-        target = on_site or site
-        visitor = services.visitor_connect(website_id=target.id, visitor_id=visitor_id, user_agent="UA/1")
-        if identity:
-            services.visitor_identify(visitor=visitor, **identity)
-        snapshot = {"id": target.id, "settings": target.settings}
-        posted = services.visitor_message_post(
-            site=snapshot, visitor=visitor, content=content, client_id=client_id
-        )
-        return Chat.objects.get(id=posted.message.chat_id)
-
-    return start
-
-
 def test_list_shows_chats_latest_message_first(owner_api, site, start_chat):
     first = start_chat("first")
     second = start_chat("second")

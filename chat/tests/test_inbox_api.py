@@ -27,22 +27,6 @@ HUGE = [str(2**63), str(10**30), "1" * 5000]
 
 
 @pytest.fixture
-def start_chat(site):
-    def start(content="Hello", *, visitor_id=None, on_site=None, client_id="c1", **identity):
-        target = on_site or site
-        visitor = services.visitor_connect(website_id=target.id, visitor_id=visitor_id, user_agent="UA/1")
-        if identity:
-            services.visitor_identify(visitor=visitor, **identity)
-        snapshot = {"id": target.id, "settings": target.settings}
-        posted = services.visitor_message_post(
-            site=snapshot, visitor=visitor, content=content, client_id=client_id
-        )
-        return Chat.objects.get(id=posted.message.chat_id)
-
-    return start
-
-
-@pytest.fixture
 def agent(make_user, site):
     member = make_user(email="agent@shop.example.com", name="Agnes")
     website_services.member_add(website=site, email=member.email, role=Role.AGENT)
