@@ -36,12 +36,13 @@ _storage = Attachment._meta.get_field("file").storage
 
 # One row per message, or one row of NULLs for an empty page; no row when the
 # user is not an active member of the chat's website with this token version.
-# created_at comes formatted as serializers.iso() writes it (truncated to the
+# created_at and read_at come formatted as serializers.iso() writes them (truncated to the
 # millisecond): parsing and formatting datetimes was a tenth of the request.
 PAGE_SQL = """
 SELECT m.id, m.chat_id, m.seq, m.content, m.type, m.sender_type, m.sender_id, m.is_from_bot,
        m.client_id, a.id, a.file, a.name, a.size, a.content_type,
-       to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
+       to_char(m.created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+       to_char(m.read_at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')
 FROM chats c
 JOIN websites_membership wm ON wm.website_id = c.website_id AND wm.user_id = %(user)s
 JOIN users u ON u.id = wm.user_id AND u.is_active AND u.token_version = %(version)s

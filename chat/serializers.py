@@ -45,21 +45,33 @@ def message_to_dict(message: Message) -> dict:
         message.client_id,
         attachment_to_dict(attachment),
         iso(message.created_at),
+        iso(message.read_at),
     )
 
 
 def message_row_to_dict(row: tuple, attachment_url) -> dict:
     """A message from a row of (message id, chat_id, seq, content, type, sender_type,
     sender_id, is_from_bot, client_id, attachment id, file, name, size, content_type,
-    created_at as `iso()` writes it), for reads that skip the ORM."""
+    created_at and read_at as `iso()` writes them), for reads that skip the ORM."""
     attachment = None
     if row[9] is not None:
         attachment = _attachment_dict(row[9], attachment_url(row[10]), *row[11:14])
-    return _message_dict(*row[:9], attachment, row[14])
+    return _message_dict(*row[:9], attachment, row[14], row[15])
 
 
 def _message_dict(
-    id, chat_id, seq, content, type, sender_type, sender_id, is_from_bot, client_id, attachment, created_at
+    id,
+    chat_id,
+    seq,
+    content,
+    type,
+    sender_type,
+    sender_id,
+    is_from_bot,
+    client_id,
+    attachment,
+    created_at,
+    read_at,
 ):
     return {
         "id": id,
@@ -73,6 +85,9 @@ def _message_dict(
         "client_id": client_id,
         "attachment": attachment,
         "created_at": created_at,
+        # When the other side read it (an agent's message: the visitor; a
+        # visitor's: any agent); null until then. Shows "Seen" after a reload.
+        "read_at": read_at,
     }
 
 
@@ -155,6 +170,7 @@ class MessageSchema(serializers.Serializer):
     client_id = serializers.CharField(allow_null=True)
     attachment = AttachmentSchema(allow_null=True)
     created_at = serializers.DateTimeField()
+    read_at = serializers.DateTimeField(allow_null=True)
 
 
 class VisitorInfoSchema(serializers.Serializer):

@@ -103,9 +103,29 @@ def test_messages_page_after_and_limit(owner_api, site, start_chat):
     message = owner_api.get(url).json()["results"][0]
     assert set(message) == {
         "id", "chat_id", "seq", "content", "type", "sender_type", "sender_id", "is_from_bot", "client_id",
-        "attachment", "created_at",
+        "attachment", "created_at", "read_at",
     }  # fmt: skip
     assert message["created_at"].endswith("Z")
+    assert message["read_at"] is None  # nobody read it yet
+
+
+def test_messages_say_when_the_other_side_read_them(owner_api, site, site_owner, start_chat):
+    """read_at, over the fast page path and the ORM one alike: the dashboard
+    shows "Seen" on an agent's message after a reload."""
+    chat = start_chat("Hello")
+    answer = owner_api.post(
+        f"/api/v1/chats/{chat.id}/messages", {"content": "Hi!", "client_id": "a1"}, format="json"
+    )
+    assert answer.status_code == 201 and answer.json()["read_at"] is None
+    visitor = chat.visitor_record
+    services.messages_read_by_visitor(website_id=site.id, visitor=visitor, seq=answer.json()["seq"])
+    page = owner_api.get(f"/api/v1/chats/{chat.id}/messages").json()["results"]
+    by_content = {m["content"]: m for m in page}
+    assert by_content["Hi!"]["read_at"].endswith("Z")
+    assert by_content["Hello"]["read_at"] is None  # the visitor's own: read by no agent yet
+    services.messages_read_by_agent(user=site_owner, chat_id=chat.id, seq=1)
+    page = owner_api.get(f"/api/v1/chats/{chat.id}/messages").json()["results"]
+    assert {m["content"]: m["read_at"] is not None for m in page} == {"Hello": True, "Hi!": True}
 
 
 @pytest.mark.parametrize(

@@ -188,6 +188,13 @@ def test_a_visitor_and_the_agent_chat_live(dashboard, dashboard_server, site, si
     expect(page.get_by_text("Visitor is typing…")).to_be_visible()
     visitor.send({"type": "read", "seq": answer["message"]["seq"]})
     expect(message_log(page).get_by_text("Seen", exact=True)).to_be_visible()
+    # ... and still after a reload (the message's read_at), under that message only.
+    page.reload()
+    seen = message_log(page).get_by_text("Seen", exact=True)
+    expect(seen).to_have_count(1)
+    expect(message_log(page).get_by_role("listitem").filter(has_text="Hi! How can I help?")).to_contain_text(
+        "Seen"
+    )
 
     second = visitor.say("My order #42 did not arrive.")
     expect(message_log(page).get_by_text("My order #42 did not arrive.")).to_be_visible()

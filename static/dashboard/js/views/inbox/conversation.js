@@ -203,6 +203,7 @@ export class Conversation {
     if (agentSocket.state !== "open") this.missed = true; // not ready: events may be missed
     this.resync();
     this.drawComposer();
+    this.drawSeen();
     this.scrollToEnd();
     this.markRead();
   }
@@ -227,6 +228,7 @@ export class Conversation {
       const frag = document.createDocumentFragment();
       for (const m of older) frag.append(this.messageEl(m));
       this.list.prepend(frag);
+      this.drawSeen();
       if (older.length) this.firstSeq = older[0].seq;
       else this.firstSeq = 1;
       this.log.scrollTop = top + (this.log.scrollHeight - height); // the agent's place stays put
@@ -318,6 +320,8 @@ export class Conversation {
   }
 
   messageEl(m) {
+    // The visitor read it before this page loaded (read_at): "Seen" after a reload too.
+    if (m.sender_type !== "visitor" && m.read_at) this.seenSeq = Math.max(this.seenSeq, m.seq);
     const kind = m.is_from_bot ? "bot" : m.sender_type;
     return h(
       "li",
