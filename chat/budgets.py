@@ -22,6 +22,7 @@ OK, REFUSE, CLOSE = "ok", "refuse", "close"
 INVALID = "invalid"  # the budget of frames that name no type this socket takes
 
 
+@functools.lru_cache(maxsize=32)  # parsed on every handshake (connect_limits)
 def parse_rate(rate: str) -> tuple[int, float]:
     """'20/10s' -> (20, 10.0): at most 20 in any 10 seconds."""
     match = _RATE.match(rate or "")

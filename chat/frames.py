@@ -10,15 +10,14 @@ batch of messages), and numbers no id or seq can be (bigint overflow, NaN).
 
 import json
 import math
-import re
+
+from chatelly.text import unstorable
 
 # The deepest valid frame is `sync`: {"chats": {"<id>": seq}}, depth 2; the
 # rest is room for fields a newer client may add (unknown fields are ignored).
 MAX_DEPTH = 8
 # Ids and seqs fit in JavaScript's safe integers (and PostgreSQL's bigint).
 MAX_INT = 2**53 - 1
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class FrameError(Exception):
@@ -49,21 +48,15 @@ def check_values(frame: dict) -> None:
     problem = _problem(frame, "", 0)
     if problem is not None:
         client_id = frame.get("client_id")
-        if not isinstance(client_id, str) or _text_problem(client_id):
+        if not isinstance(client_id, str) or unstorable(client_id):
             client_id = None
         raise FrameError("validation_error", problem, client_id)
-
-
-def _text_problem(text: str) -> bool:
-    if text.isascii():
-        return "\x00" in text
-    return "\x00" in text or _SURROGATE.search(text) is not None
 
 
 def _problem(value, path: str, depth: int) -> str | None:
     name = path or "the frame"
     if isinstance(value, str):
-        return f"{name} contains a character that cannot be stored." if _text_problem(value) else None
+        return f"{name} contains a character that cannot be stored." if unstorable(value) else None
     if isinstance(value, bool) or value is None:
         return None
     if isinstance(value, int):
@@ -74,7 +67,7 @@ def _problem(value, path: str, depth: int) -> str | None:
         return f"{name} is nested too deeply."
     items = value.items() if isinstance(value, dict) else ((str(i), v) for i, v in enumerate(value))
     for key, item in items:
-        if _text_problem(key):
+        if unstorable(key):
             return f"{name} has a key that cannot be stored."
         found = _problem(item, f"{path}.{key}" if path else key, depth + 1)
         if found is not None:

@@ -14,7 +14,7 @@ from analytics import rollups
 from analytics.models import Event
 
 from .models import Attachment, Chat, Message, Visitor
-from .serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict
+from .serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict, visitor_to_dict
 
 
 def _attachments_of_chats(chat_ids) -> Q:
@@ -110,16 +110,7 @@ def visitor_export(*, website_id: int, visitor_id: str) -> dict | None:
         website_id=website_id, uploader_type="visitor", uploader_id=visitor_id
     )
     return {
-        "visitor": {
-            "visitor_id": visitor.visitor_id,
-            "website_id": website_id,
-            "name": visitor.name,
-            "email": visitor.email,
-            "page_url": visitor.page_url,
-            "user_agent": visitor.user_agent,
-            "first_seen": iso(visitor.first_seen),
-            "last_seen": iso(visitor.last_seen),
-        },
+        "visitor": {**visitor_to_dict(visitor), "website_id": website_id},
         "chats": [
             {
                 **chat_to_dict(chat),

@@ -132,7 +132,8 @@ def chat_to_dict(chat: Chat) -> dict:
     }
 
 
-def visitor_panel_to_dict(*, visitor, pages: list[dict], past_chats: list[Chat]) -> dict:
+def visitor_to_dict(visitor) -> dict:
+    """Who a visitor is (the visitor panel, the GDPR export)."""
     return {
         "visitor_id": visitor.visitor_id,
         "name": visitor.name,
@@ -141,6 +142,12 @@ def visitor_panel_to_dict(*, visitor, pages: list[dict], past_chats: list[Chat])
         "user_agent": visitor.user_agent,
         "first_seen": iso(visitor.first_seen),
         "last_seen": iso(visitor.last_seen),
+    }
+
+
+def visitor_panel_to_dict(*, visitor, pages: list[dict], past_chats: list[Chat]) -> dict:
+    return {
+        **visitor_to_dict(visitor),
         "location": None,  # no GeoIP database ships with Chatelly
         "pages": [{"url": p["url"], "title": p["title"], "at": iso(p["at"])} for p in pages],
         "past_chats": [chat_to_dict(chat) for chat in past_chats],

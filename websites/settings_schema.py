@@ -8,6 +8,7 @@ import re
 import zoneinfo
 
 from chatelly.api.fields import NOT_BLANK
+from chatelly.text import unstorable
 
 from .domains import normalize_origin
 
@@ -34,7 +35,6 @@ MAX_RANGES_PER_DAY = 6
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
 _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")  # fullmatch: "$" takes a final newline
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
 
 class SettingsError(ValueError):
@@ -46,7 +46,7 @@ class SettingsError(ValueError):
 
 def _storable(value: str, path: str) -> str:
     # jsonb takes no U+0000 and no lone surrogate: refused here, not by PostgreSQL.
-    if _UNSTORABLE.search(value):
+    if unstorable(value):
         raise SettingsError(path, "Null characters and lone surrogates are not allowed.")
     return value
 
@@ -99,7 +99,7 @@ def _business_hours(value, path):
     if unknown:
         raise SettingsError(f"{path}.{sorted(unknown)[0]}", "Unknown key.")
     zone = value.get("timezone")
-    if not isinstance(zone, str) or len(zone) > 64 or _UNSTORABLE.search(zone):
+    if not isinstance(zone, str) or len(zone) > 64 or unstorable(zone):
         raise SettingsError(f"{path}.timezone", "An IANA time zone such as Europe/Berlin.")
     try:
         zoneinfo.ZoneInfo(zone)
@@ -158,7 +158,7 @@ def _auto_replies(value, path):
                 not isinstance(keyword, str)
                 or not keyword.strip()
                 or len(keyword) > MAX_KEYWORD_CHARS
-                or _UNSTORABLE.search(keyword)
+                or unstorable(keyword)
             ):
                 raise SettingsError(
                     f"{rule_path}.keywords.{k_index}",
@@ -194,7 +194,7 @@ def validate_settings(value) -> dict:
         validator = VALIDATORS.get(key)
         if validator is None:
             # Named by the object when the key itself is unstorable text (no NUL echoed back).
-            named = isinstance(key, str) and not _UNSTORABLE.search(key)
+            named = isinstance(key, str) and not unstorable(key)
             raise SettingsError(f"settings.{key}" if named else "settings", "Unknown setting.")
         path = f"settings.{key}"
         clean[key] = validator(item, path)

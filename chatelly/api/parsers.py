@@ -17,17 +17,13 @@ from rest_framework import parsers
 from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.utils.json import strict_constant
 
+from chatelly.text import unstorable
+
 MAX_DEPTH = 20  # the deepest body taken is 6 (settings.business_hours.days.mon.0.0)
 TOO_DEEP = f"Nested more than {MAX_DEPTH} levels deep."
 BAD_TEXT = "Null characters and lone surrogates are not allowed."
 
-_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{}:]')
-
-
-def unstorable(text: str) -> bool:
-    """True when PostgreSQL cannot store `text` (U+0000 or a lone surrogate)."""
-    return _UNSTORABLE.search(text) is not None
 
 
 def _path(parent: str, key) -> str:
