@@ -12,7 +12,7 @@ from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from chat import realtime
+from chatelly import realtime
 from chatelly.api.errors import LoginFailed
 
 from .models import Plan, User, normalize_email

@@ -9,11 +9,11 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from accounts.models import User
-from chatelly import metrics
+from chatelly import metrics, realtime
 from chatelly.api.client_ip import client_ip_for_scope
 from websites.selectors import website_ids_for_user
 
-from . import presence, realtime, selectors, services
+from . import presence, selectors, services
 from .connect_limits import connect_allowed
 from .errors import invalid, not_found
 from .frames import MAX_INT, is_int_between

@@ -14,7 +14,8 @@ import logging
 import signal
 import threading
 
-from . import realtime
+from chatelly import realtime
+
 from .heartbeat import heartbeat
 
 logger = logging.getLogger("chatelly.drain")

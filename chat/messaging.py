@@ -10,9 +10,8 @@ from django.db.models import Q
 
 from analytics.models import EventType
 from analytics.services import events_record
-from chatelly import metrics
+from chatelly import metrics, realtime
 
-from . import realtime
 from .errors import ChatError, invalid, not_found
 from .models import Attachment, Chat, Message, MessageType, SenderType
 from .serializers import chat_to_dict, message_to_dict

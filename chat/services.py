@@ -1,6 +1,6 @@
 """Writes on visitors, chats and messages: the only write path, for sockets,
 REST views, admin actions and commands alike. Each runs in one transaction and
-sends its events after commit through `chat.realtime`. Visitors' messages are
+sends its events after commit through `chatelly.realtime`. Visitors' messages are
 written in batches by `chat.visitor_messages` (re-exported here).
 """
 
@@ -15,10 +15,10 @@ from django.utils import timezone
 
 from analytics.models import EventType
 from analytics.services import event_record, events_record, events_record_committed
-from chatelly import async_db, db
+from chatelly import async_db, db, realtime
 from websites.models import Membership
 
-from . import batch_sql, realtime, selectors
+from . import batch_sql, selectors
 from .errors import chat_closed, invalid, not_found
 from .messaging import Posted, append, check_attachment_id, check_client_id, check_content, find_attachment
 from .models import (

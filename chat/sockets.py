@@ -15,10 +15,10 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from chatelly import metrics
+from chatelly import metrics, realtime
 from chatelly.logs import socket_log
 
-from . import budgets, drain, realtime
+from . import budgets, drain
 from .errors import ChatError
 from .frames import FrameError, check_values, parse_frame
 

@@ -4,7 +4,7 @@ Channels gives every consumer a channel of its own, and the pub/sub layer
 subscribes it in Redis (and unsubscribes it when the socket closes), one
 round trip each, in turn behind the shard's one lock. Chatelly never
 addresses a socket by its channel name: every event goes to a group
-(chat.realtime), and the name is only an id (presence, `exclude`). So here a
+(chatelly.realtime), and the name is only an id (presence, `exclude`). So here a
 socket's channel is a queue in its process and nothing in Redis: a connect
 and a disconnect cost one SUBSCRIBE and one UNSUBSCRIBE (the socket's group)
 instead of two each. A `send` to such a channel from the same process is

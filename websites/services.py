@@ -6,7 +6,7 @@ from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.selectors import user_get_by_email
-from chat import realtime
+from chatelly import realtime
 from chatelly.api.errors import Conflict, PlanLimit
 
 from . import widget_cache

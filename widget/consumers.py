@@ -4,7 +4,7 @@ import logging
 import time
 from urllib.parse import parse_qs
 
-from chat import batching, presence, realtime, selectors, services
+from chat import batching, presence, selectors, services
 from chat.connect_limits import connect_allowed
 from chat.errors import ChatError, invalid
 from chat.frames import is_int_between
@@ -13,7 +13,7 @@ from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
 from chat.sockets import ChatSocket, Unavailable
 from chat.visitor_tokens import visitor_token_make, visitor_token_read
-from chatelly import metrics
+from chatelly import metrics, realtime
 from chatelly.api.client_ip import client_ip_for_scope
 from websites.widget_cache import NOT_CACHED, active_site, cached_site
 

@@ -208,7 +208,7 @@ async def test_end_right_after_message_closes_the_chat_with_the_message_in_it(si
 async def test_a_lone_tab_gets_no_echo_of_its_own_message_but_other_tabs_do(site, site_owner):
     from channels.layers import get_channel_layer
 
-    from chat import realtime
+    from chatelly import realtime
 
     layer = get_channel_layer()
     tab, session = await connected_visitor(site.widget_key)
