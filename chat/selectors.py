@@ -2,7 +2,7 @@
 
 from datetime import timedelta
 
-from django.db.models import Count, F, IntegerField, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 from rest_framework.exceptions import NotFound
 
@@ -32,14 +32,12 @@ def _unread_count() -> Coalesce:
 
     No partial index on unread messages: read_at in an index predicate would
     make every read receipt's UPDATE non-HOT, rewriting all of messages' indexes."""
-    unread = (
-        Message.objects.filter(chat=OuterRef("pk"), sender_type=SenderType.VISITOR, read_at__isnull=True)
-        .order_by()
-        .values("chat")
-        .annotate(n=Count("*"))
-        .values("n")
-    )
+    unread = _unread_messages().order_by().values("chat").annotate(n=Count("*")).values("n")
     return Coalesce(Subquery(unread, output_field=IntegerField()), 0)
+
+
+def _unread_messages() -> QuerySet[Message]:
+    return Message.objects.filter(chat=OuterRef("pk"), sender_type=SenderType.VISITOR, read_at__isnull=True)
 
 
 def _counted_chats() -> QuerySet[Chat]:
@@ -80,8 +78,12 @@ def chat_list(
     visitor_id: str | None = None,
     search: str | None = None,
     assigned: int | str | None = None,
+    unread: bool | None = None,
 ) -> QuerySet[Chat]:
     """Chats of these websites, newest activity first (ties: newest id first).
+
+    `unread`: True keeps the chats with a visitor message no agent has read,
+    False those without (the dashboard's tab title counts the first).
 
     `assigned`: a user id, or UNASSIGNED. Ids are a list, not a subquery, so that
     with one website the planner walks chat_activity in order and stops at the page.
@@ -95,6 +97,8 @@ def chat_list(
         chats = chats.filter(assigned_to__isnull=True)
     elif assigned is not None:
         chats = chats.filter(assigned_to_id=assigned)
+    if unread is not None:
+        chats = chats.filter(Exists(_unread_messages()) if unread else ~Exists(_unread_messages()))
     if search:
         matching = Message.objects.filter(website_id__in=website_ids, content__icontains=search).values(
             "chat_id"
@@ -138,7 +142,8 @@ def visitor_page_views(*, visitor: Visitor, limit: int = PAGE_VIEWS_SHOWN) -> li
         url = data.get("url")
         if isinstance(url, str) and url:
             title = data.get("title")
-            pages.append({"url": url, "title": title if isinstance(title, str) else "", "at": at})
+            title = title if isinstance(title, str) else ""
+            pages.append({"url": url, "title": title, "at": at, "country": data.get("country")})
     return pages
 
 

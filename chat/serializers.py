@@ -145,10 +145,18 @@ def visitor_to_dict(visitor) -> dict:
     }
 
 
+def _location(pages: list[dict]) -> dict | None:
+    """The country of the newest page view that has one (CHATELLY_COUNTRY_HEADER)."""
+    for page in pages:
+        if page.get("country"):
+            return {"country": page["country"], "city": None}
+    return None
+
+
 def visitor_panel_to_dict(*, visitor, pages: list[dict], past_chats: list[Chat]) -> dict:
     return {
         **visitor_to_dict(visitor),
-        "location": None,  # no GeoIP database ships with Chatelly
+        "location": _location(pages),
         "pages": [{"url": p["url"], "title": p["title"], "at": iso(p["at"])} for p in pages],
         "past_chats": [chat_to_dict(chat) for chat in past_chats],
     }
@@ -236,7 +244,11 @@ class VisitorPanelSchema(serializers.Serializer):
     first_seen = serializers.DateTimeField()
     last_seen = serializers.DateTimeField()
     location = LocationSchema(
-        allow_null=True, help_text="Where the visit comes from, when known (no GeoIP database ships: null)."
+        allow_null=True,
+        help_text=(
+            "Where the visit comes from, when the proxy tells (CHATELLY_COUNTRY_HEADER): "
+            "`country` is an ISO 3166-1 alpha-2 code, `city` null. Otherwise null."
+        ),
     )
     pages = PageViewSchema(many=True, help_text="The visitor's last 50 page views, newest first.")
     past_chats = ChatSchema(

@@ -247,7 +247,7 @@ def visitor_identify(*, visitor: Visitor, name=None, email=None) -> Visitor:
 
 
 @transaction.atomic
-def visitor_page_view(*, visitor: Visitor, url, title=None) -> Visitor:
+def visitor_page_view(*, visitor: Visitor, url, title=None, country: str | None = None) -> Visitor:
     if not isinstance(url, str) or not url.strip() or len(url) > 2048:
         raise invalid("url must be a string of 1-2048 characters.", "url")
     if title is not None and (not isinstance(title, str) or len(title) > 512):
@@ -255,7 +255,8 @@ def visitor_page_view(*, visitor: Visitor, url, title=None) -> Visitor:
     visitor.page_url = url.strip()
     visitor.page_title = (title or "").strip()
     visitor.save(update_fields=["page_url", "page_title"])
-    _event(visitor, EventType.PAGE_VIEW, url=visitor.page_url, title=visitor.page_title)
+    where = {"country": country} if country else {}
+    _event(visitor, EventType.PAGE_VIEW, url=visitor.page_url, title=visitor.page_title, **where)
     return visitor
 
 

@@ -100,6 +100,12 @@ _LIST_FILTERS = [
     ),
     OpenApiParameter("visitor_id", NO_NUL),
     OpenApiParameter(
+        "unread",
+        str,
+        enum=["true", "false"],
+        description="`true`: only chats with a visitor message no agent has read; `false`: only those without",
+    ),
+    OpenApiParameter(
         "search",
         NO_NUL,
         description="Text in messages, visitor name or email (the first 200 characters)",
@@ -120,6 +126,11 @@ def _assigned_param(query, user) -> int | str | None:
         raise ValidationError({"assigned": 'One of "me", "none" or a user id.'}) from None
 
 
+def _unread_param(query) -> bool | None:
+    unread = choice_param(query, "unread", ("true", "false"), empty_is_absent=False)
+    return None if unread is None else unread == "true"
+
+
 def _chat_page(request, view, *, website_ids: list[int]) -> Response:
     """A page of these websites' chats, filtered by the query as _LIST_FILTERS say."""
     query = request.query_params
@@ -128,6 +139,7 @@ def _chat_page(request, view, *, website_ids: list[int]) -> Response:
         status=choice_param(query, "status", ("active", "closed"), empty_is_absent=False),
         assigned=_assigned_param(query, request.user),
         visitor_id=text_param(query, "visitor_id"),
+        unread=_unread_param(query),
         search=(text_param(query, "search") or "").strip()[:200] or None,
     )
     paginator = PageNumberPagination()
@@ -197,8 +209,8 @@ class ChatVisitorView(APIView):
         description=(
             "`pages`: the visitor's last 50 page views on this website (from the widget's "
             "page_view reports), newest first. `past_chats`: the visitor's other chats on "
-            "this website, newest activity first, at most 20. `location`: when known; no "
-            "GeoIP database ships, so null."
+            "this website, newest activity first, at most 20. `location`: the country of the "
+            "newest page view, when the proxy reports one (CHATELLY_COUNTRY_HEADER), else null."
         ),
         responses={200: VisitorPanelSchema, **errors(401, 404)},
     )

@@ -313,6 +313,9 @@ FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 # visitor starts afresh; every connect re-issues one, so only absent visitors lose it.
 CHATELLY_VISITOR_TOKEN_DAYS = env.int("CHATELLY_VISITOR_TOKEN_DAYS", default=30)
 CHATELLY_TRUSTED_PROXY_COUNT = env.int("CHATELLY_TRUSTED_PROXY_COUNT", default=0)
+# A header the proxy sets to the visitor's ISO 3166 country (nginx's geoip2
+# module, Cloudflare's CF-IPCountry): the visitor panel's location. Empty: none.
+CHATELLY_COUNTRY_HEADER = env.str("CHATELLY_COUNTRY_HEADER", default="")
 CHATELLY_METRICS_TOKEN = env.str("CHATELLY_METRICS_TOKEN", default="")
 # Record analytics events (off only to measure what recording costs).
 CHATELLY_ANALYTICS_ENABLED = env.bool("CHATELLY_ANALYTICS_ENABLED", default=True)

@@ -4,6 +4,8 @@ import logging
 import time
 from urllib.parse import parse_qs
 
+from django.conf import settings
+
 from chat import batching, presence, selectors, services
 from chat.connect_limits import connect_allowed
 from chat.errors import ChatError, invalid
@@ -30,6 +32,14 @@ def _header(scope, name: bytes) -> str | None:
         if key == name:
             return value.decode("latin-1")
     return None
+
+
+def _country(scope) -> str | None:
+    """The proxy's country header (CHATELLY_COUNTRY_HEADER) when it holds an
+    ISO 3166-1 alpha-2 code; "XX" and anything else mean unknown."""
+    name = settings.CHATELLY_COUNTRY_HEADER
+    value = (_header(scope, name.lower().encode("latin-1")) or "").strip().upper() if name else ""
+    return value if len(value) == 2 and value.isascii() and value.isalpha() and value != "XX" else None
 
 
 class VisitorSocket(ChatSocket):
@@ -268,7 +278,11 @@ class VisitorSocket(ChatSocket):
 
     async def on_page_view(self, frame: dict) -> None:
         self.visitor = await self.call(
-            services.visitor_page_view, visitor=self.visitor, url=frame.get("url"), title=frame.get("title")
+            services.visitor_page_view,
+            visitor=self.visitor,
+            url=frame.get("url"),
+            title=frame.get("title"),
+            country=_country(self.scope),
         )
 
     async def on_end(self, frame: dict) -> None:

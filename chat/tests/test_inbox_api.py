@@ -213,6 +213,10 @@ def test_a_bad_assignee_filter_is_400(owner_api, site, path, value):
         ({"page": str(10**30)}, "page"),
         ({"page_size": "many"}, "page_size"),
         ({"page_size": NUL}, "page_size"),
+        ({"unread": "yes"}, "unread"),
+        ({"unread": "1"}, "unread"),
+        ({"unread": ""}, "unread"),
+        ({"unread": NUL}, "unread"),
     ],
 )
 def test_bad_inbox_filters_are_400(owner_api, params, field):
@@ -254,6 +258,27 @@ def test_unread_count_is_per_chat(owner_api, site_owner, start_chat):
     services.messages_read_by_agent(user=site_owner, chat_id=first.id, seq=1)
     counts = {c["id"]: c["unread_count"] for c in owner_api.get(INBOX).json()["results"]}
     assert counts == {first.id: 0, second.id: 1}
+
+
+def test_unread_filter_keeps_chats_with_or_without_unread_visitor_messages(
+    owner_api, site, site_owner, start_chat
+):
+    """The dashboard's tab title counts `?unread=true&status=active` (the page's `count`)."""
+    read = start_chat("a")
+    unread = start_chat("b")
+    closed_unread = start_chat("c")
+    services.messages_read_by_agent(user=site_owner, chat_id=read.id, seq=1)
+    services.chat_close_by_agent(user=site_owner, chat_id=closed_unread.id)
+    website_chats = f"/api/v1/websites/{site.id}/chats"
+    for path in (INBOX, website_chats):
+        assert ids(owner_api, path, unread="true") == [closed_unread.id, unread.id]
+        assert ids(owner_api, path, unread="false") == [read.id]
+        assert ids(owner_api, path, unread="true", status="active") == [unread.id]
+    assert owner_api.get(INBOX, {"unread": "true", "status": "active", "page_size": 1}).json()["count"] == 1
+    services.agent_message_post(user=site_owner, chat_id=unread.id, content="answer")  # not a read
+    assert ids(owner_api, unread="true", status="active") == [unread.id]
+    services.messages_read_by_agent(user=site_owner, chat_id=unread.id, seq=1)
+    assert ids(owner_api, unread="true", status="active") == []
 
 
 def test_a_chat_dict_without_a_count_is_exact_for_at_most_one_message(site, site_owner, start_chat):

@@ -268,6 +268,46 @@ async def test_page_view_is_shown_as_the_visitors_page(site, site_owner):
     await socket.close()
 
 
+def _panel_location(owner, chat_id):
+    from rest_framework.test import APIClient
+
+    from analytics import services as analytics_services
+    from conftest import bearer
+
+    analytics_services.flush()
+    client = APIClient()
+    client.credentials(**bearer(owner))
+    response = client.get(f"/api/v1/chats/{chat_id}/visitor")
+    assert response.status_code == 200, response.content
+    return response.json()["location"]
+
+
+@pytest.mark.parametrize(
+    "setting, sent, location",
+    [
+        ("CF-IPCountry", b"de", {"country": "DE", "city": None}),
+        ("X-Country-Code", b" FR ", {"country": "FR", "city": None}),
+        ("CF-IPCountry", b"XX", None),  # the proxy's "unknown"
+        ("CF-IPCountry", b"DEU", None),
+        ("CF-IPCountry", b"1A", None),
+        ("CF-IPCountry", "d\xe9".encode("latin-1"), None),
+        ("", b"DE", None),  # no header configured: a visitor's own header is ignored
+    ],
+)
+async def test_the_proxys_country_header_is_the_visitors_location(
+    site, site_owner, settings, setting, sent, location
+):
+    settings.CHATELLY_COUNTRY_HEADER = setting
+    header = (setting or "CF-IPCountry").lower().encode()
+    socket, _ = await connected_visitor(site.widget_key, headers=[(header, sent)])
+    await socket.send({"type": "page_view", "url": "https://shop.example.com/", "title": "Home"})
+    ack = await send_message(socket)
+    assert ack["type"] == "ack", ack
+    chat_id = await sync_to_async(lambda: Chat.objects.get().id)()
+    assert await sync_to_async(_panel_location)(site_owner, chat_id) == location
+    await socket.close()
+
+
 async def test_resume_sends_what_came_after(site):
     socket, _ = await connected_visitor(site.widget_key)
     await socket.send({"type": "resume", "after_seq": 0})
