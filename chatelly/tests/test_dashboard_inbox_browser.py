@@ -15,11 +15,11 @@ from django.utils import timezone
 from playwright.sync_api import expect
 
 from chat.models import Chat, Message, Visitor
-from chatelly.testing import ServerProcess, WsClient, ws_url
 from chatelly.tests.dashboard_browser import *  # noqa: F403
 from chatelly.tests.dashboard_browser import DESKTOP, PHONE, axe_violations, screenshot, sign_in
 from chatelly.tests.dashboard_browser import dashboard as shared_dashboard  # noqa: F401 (a fixture)
 from conftest import PASSWORD
+from testsupport.servers import ServerProcess, WsClient, ws_url
 from websites import services as website_services
 
 pytestmark = [
@@ -365,6 +365,8 @@ def test_a_thousand_chats_show_one_page_and_open_fast(dashboard, site, site_owne
     assert usable < 5
 
     assert chat_list(page).get_by_role("listitem").count() == 50
+    # The tab counts every unread chat, not only the loaded ones (one is read now).
+    expect(page).to_have_title("(999) Inbox · Chatelly")
     page.get_by_role("button", name="Load more chats").click()
     expect(chat_list(page).get_by_role("listitem")).to_have_count(100)
     expect(page.get_by_text("100 of 1000 chats")).to_be_visible()
@@ -549,10 +551,19 @@ def test_filters_search_and_assigning_to_a_member(dashboard, dashboard_server, s
     page.get_by_label("Search chats").fill("finland")
     expect(rows).to_have_count(1)
     expect(rows.first).to_contain_text("Finland")
+    # Live while searching: a chat that comes to match appears, one that does not stays out.
+    grace.say("Or could it go to Finland instead?")
+    expect(rows).to_have_count(2)
+    expect(rows.first).to_contain_text("Or could it go to Finland instead?")
+    third = VisitorSide(dashboard_server, site.widget_key)
+    third.say("Unrelated question")
+    page.wait_for_timeout(1500)  # the search runs again at most once a second
+    expect(rows).to_have_count(2)
+    third.close()
     page.get_by_label("Search chats").fill("nothing like this")
     expect(page.get_by_text("No chats match this search.")).to_be_visible()
     page.get_by_label("Search chats").fill("")
-    expect(rows).to_have_count(2)
+    expect(rows).to_have_count(3)
 
     # Live while filtered: a message moves its chat to the top.
     grace.say("Hello again")
@@ -601,7 +612,7 @@ def test_sound_and_notifications_while_the_tab_is_hidden_when_opted_in(
     page.get_by_label("Sound").check()
     page.evaluate("window.__hide(true)")
     visitor.say("Second, while the tab is hidden")
-    expect(page).to_have_title("(2) Inbox · Chatelly")
+    expect(page).to_have_title("(1) Inbox · Chatelly")  # unread chats, not messages
     page.wait_for_function("window.__alerts.length >= 2")
     alerts = page.evaluate("window.__alerts")
     assert ["beep"] in alerts

@@ -10,6 +10,8 @@ import { Conversation } from "./inbox/conversation.js";
 import { ChatList } from "./inbox/list.js";
 import { outbox } from "./inbox/outbox.js";
 
+const UNREAD_RECOUNT_MS = 700;
+
 let inbox = null;
 let lastUserId = null;
 
@@ -24,6 +26,11 @@ class Inbox {
     this.conv = null;
     this.listeners = [];
     this.list = new ChatList(this);
+    // Active chats with a visitor message no agent has read, on every website:
+    // the server's count, nudged by live frames until the next count arrives.
+    this.unreadTotal = 0;
+    this.unreadVersion = 0;
+    this.unreadTimer = null;
     this.convSlot = h(
       "section",
       { class: "inbox-conv inbox-none", "aria-label": "Conversation" },
@@ -46,9 +53,13 @@ class Inbox {
       this.list.presence(e.detail.chat_id);
       if (this.conv && this.conv.id === e.detail.chat_id) this.conv.presence();
     });
-    this.on("resumed", () => this.list.load()); // chats may have started while we were away
+    this.on("resumed", () => {
+      this.list.load(); // chats may have started while we were away
+      this.countUnread(0);
+    });
     this.on("ready", () => {
       if (!this.list.loadedLive) this.list.load(); // loaded before the socket was open
+      this.countUnread(0);
     });
     this.on("forbidden", () => this.list.load());
     this.visibility = () => this.unreadChanged();
@@ -63,6 +74,8 @@ class Inbox {
   destroy() {
     for (const [type, fn] of this.listeners) agentSocket.removeEventListener(type, fn);
     document.removeEventListener("visibilitychange", this.visibility);
+    clearTimeout(this.unreadTimer);
+    this.destroyed = true;
     if (this.conv) this.conv.destroy();
     this.conv = null;
     document.title = document.title.replace(/^\(\d+\) /, "");
@@ -78,9 +91,33 @@ class Inbox {
   }
 
   unreadChanged() {
-    if (!location.hash.startsWith("#/inbox") && location.hash !== "") return;
-    const n = this.list.unread();
+    if (this.destroyed || (!location.hash.startsWith("#/inbox") && location.hash !== "")) return;
+    const n = this.unreadTotal;
     document.title = `${n ? `(${n}) ` : ""}Inbox · Chatelly`;
+  }
+
+  /** A frame changed the unread chats by `delta` (0: maybe): show it now, ask
+   * the server for the exact count a moment later. */
+  countUnread(delta) {
+    if (delta) {
+      this.unreadTotal = Math.max(0, this.unreadTotal + delta);
+      this.unreadVersion += 1;
+      this.unreadChanged();
+    }
+    clearTimeout(this.unreadTimer);
+    this.unreadTimer = setTimeout(() => this.fetchUnread(), UNREAD_RECOUNT_MS);
+  }
+
+  async fetchUnread() {
+    const version = this.unreadVersion;
+    try {
+      const page = await api.get("/api/v1/chats", { status: "active", unread: "true", page_size: 1 });
+      if (this.destroyed || version !== this.unreadVersion) return; // a newer frame: another count comes
+      this.unreadTotal = page.count;
+      this.unreadChanged();
+    } catch {
+      // the next frame or reconnect counts again
+    }
   }
 
   members(websiteId) {
@@ -163,6 +200,7 @@ export async function render(main, params) {
     const websites = await api.get("/api/v1/websites", { page_size: 100 });
     inbox = new Inbox(user, websites.results);
     inbox.list.load();
+    inbox.fetchUnread();
   }
   const current = inbox;
   main.classList.add("main-inbox");

@@ -8,6 +8,7 @@ import { preview, visitorName } from "./format.js";
 import { alertAgent, askPermission, pref, setPref } from "./notify.js";
 
 const PAGE_SIZE = 50;
+const SEARCH_AGAIN_MS = 1000;
 const FILTERS_KEY = "chatelly.inbox.filters";
 
 function savedFilters() {
@@ -143,8 +144,18 @@ export class ChatList {
     this.load();
   }
 
+  /** Live activity while searching: run the search again (once a second at most). */
+  searchAgainSoon() {
+    if (this.searchAgain) return;
+    this.searchAgain = setTimeout(() => {
+      this.searchAgain = null;
+      if (this.filters.search && !this.ctx.destroyed) this.load();
+    }, SEARCH_AGAIN_MS);
+  }
+
   async load() {
     const ticket = ++this.ticket;
+    const focused = this.ul.contains(document.activeElement) ? document.activeElement.closest("li") : null;
     // Events from here on come live only if the socket is open now; if it is
     // not, the inbox loads the list again when it is (see `ready`).
     this.loadedLive = agentSocket.state === "open"; // ready (the server sends us events)
@@ -170,6 +181,9 @@ export class ChatList {
     this.add(data.results);
     this.more.hidden = !data.next;
     this.afterChange();
+    // A search run again under the agent's focus keeps it on the same chat.
+    const row = focused && this.rows.get(Number(focused.dataset.chatId));
+    if (row) row.querySelector("a").focus();
   }
 
   async loadMore() {
@@ -217,12 +231,6 @@ export class ChatList {
     this.countEl.textContent =
       this.total !== undefined && this.total > shown ? `${shown} of ${this.total} chats` : `${shown} chat${shown === 1 ? "" : "s"}`;
     this.ctx.unreadChanged();
-  }
-
-  unread() {
-    let total = 0;
-    for (const chat of this.chats.values()) total += chat.unread_count || 0;
-    return total;
   }
 
   row(chat) {
@@ -295,6 +303,8 @@ export class ChatList {
     chat.unread_count = chat.unread_count || 0;
     chat.last_activity_at = chat.last_activity_at || chat.started_at;
     alertAgent("New chat", `${visitorName(chat)} started a chat`, chat.id);
+    this.ctx.countUnread(chat.unread_count && chat.status === "active" ? 1 : 0);
+    if (this.filters.search) return this.searchAgainSoon();
     if (!this.matches(chat)) return;
     this.chats.set(chat.id, chat);
     if (this.total !== undefined) this.total += 1;
@@ -307,12 +317,16 @@ export class ChatList {
     if (message.sender_type === "visitor") {
       alertAgent(chat ? visitorName(chat) : "New message", message.content || "Sent a file", message.chat_id);
     }
-    if (!chat) return this.fetchChat(message.chat_id);
+    if (!chat) {
+      if (message.sender_type === "visitor") this.ctx.countUnread(0);
+      return this.fetchChat(message.chat_id);
+    }
     if (chat.last_message && chat.last_message.seq >= message.seq) return;
     chat.last_message = message;
     chat.last_activity_at = message.created_at;
     chat.message_count = Math.max(chat.message_count || 0, message.seq);
     if (message.sender_type === "visitor" && !this.ctx.seeing(chat.id)) {
+      this.ctx.countUnread(!chat.unread_count && chat.status === "active" ? 1 : 0);
       chat.unread_count = (chat.unread_count || 0) + 1;
     }
     this.update(chat, true);
@@ -321,6 +335,7 @@ export class ChatList {
 
   /** A chat not in the list had activity: show it when it belongs here. */
   async fetchChat(chatId) {
+    if (this.filters.search) return this.searchAgainSoon(); // only the server knows what matches
     if (this.fetching.has(chatId)) return;
     this.fetching.add(chatId);
     const ticket = this.ticket;
@@ -339,6 +354,7 @@ export class ChatList {
   }
 
   chatStatus(frame) {
+    this.ctx.countUnread(0); // a closed chat leaves the count, a reopened one may come back
     const chat = this.chats.get(frame.chat_id);
     if (!chat) return this.fetchChat(frame.chat_id);
     chat.status = frame.status;
@@ -353,6 +369,7 @@ export class ChatList {
 
   markRead(chatId) {
     const chat = this.chats.get(chatId);
+    this.ctx.countUnread(chat && chat.unread_count && chat.status === "active" ? -1 : 0);
     if (!chat || !chat.unread_count) return;
     chat.unread_count = 0;
     this.update(chat);
