@@ -7,7 +7,7 @@ from django.core.management import call_command
 from accounts.management.commands.changepassword import Command as ChangePassword
 from accounts.models import User
 from accounts.tokens import issue_token_pair
-from chat.testing import connected_agent
+from testsupport.communicator import connected_agent
 
 NEW_PASSWORD = "a-Brand-new-secret-42"
 

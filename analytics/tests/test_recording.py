@@ -11,7 +11,7 @@ from analytics import services as analytics_services
 from analytics.models import Event
 from chat import services as chat_services
 from chat.models import Message
-from chat.testing import connected_visitor
+from testsupport.communicator import connected_visitor
 
 SITE = {"settings": {}}
 

@@ -13,7 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from chat import batching, services
 from chat.errors import ChatError
 from chat.models import Attachment, Chat, ChatStatus, Message
-from chat.testing import connected_visitor
+from testsupport.communicator import connected_visitor
 
 
 def _snapshot(site) -> dict:

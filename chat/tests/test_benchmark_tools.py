@@ -18,7 +18,7 @@ from chatelly.loadtest.report import (
     quick,
     replace_section,
 )
-from chatelly.testing import BASE_DIR, run_manage, server_env
+from testsupport.servers import BASE_DIR, run_manage, server_env
 
 PORTS = "8100-8199"  # the servers these tests start take their ports from here
 needs_postgres_and_redis = pytest.mark.skipif(

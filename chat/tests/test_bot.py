@@ -1,7 +1,7 @@
 import pytest
 from asgiref.sync import sync_to_async
 
-from chat.testing import connected_agent, connected_visitor
+from testsupport.communicator import connected_agent, connected_visitor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

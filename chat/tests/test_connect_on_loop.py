@@ -15,8 +15,8 @@ from django.utils import timezone
 from analytics import services as analytics_services
 from chat import services
 from chat.models import Visitor
-from chat.testing import connected_visitor
 from chatelly import async_db
+from testsupport.communicator import connected_visitor
 from websites.widget_cache import cached_site
 
 pytestmark = [

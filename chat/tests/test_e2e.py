@@ -9,7 +9,7 @@ from django.conf import settings
 
 from accounts.tokens import issue_token_pair
 from chat.models import Message
-from chatelly.testing import ServerProcess, WsClient, server_env, ws_url
+from testsupport.servers import ServerProcess, WsClient, server_env, ws_url
 from websites import services as website_services
 
 pytestmark = [

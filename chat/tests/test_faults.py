@@ -7,8 +7,8 @@ from django.conf import settings
 from django.db import connection
 
 from chat.models import Message
-from chatelly.faults import TcpProxy
-from chatelly.testing import ServerProcess, WsClient, database_url_for_servers, server_env, ws_url
+from testsupport.faults import TcpProxy
+from testsupport.servers import ServerProcess, WsClient, database_url_for_servers, server_env, ws_url
 from websites import services as website_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -17,7 +17,7 @@ from websockets.exceptions import ConnectionClosed
 
 from chat.models import Chat
 from chat.tests.test_e2e import ORIGIN, agent_client, visitor_client
-from chatelly.testing import ServerProcess, WsClient, server_env, ws_url
+from testsupport.servers import ServerProcess, WsClient, server_env, ws_url
 from websites import services as website_services
 
 pytestmark = [

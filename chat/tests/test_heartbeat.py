@@ -7,7 +7,7 @@ from asgiref.sync import sync_to_async
 
 from chat import presence
 from chat.heartbeat import heartbeat
-from chat.testing import connected_agent, connected_visitor
+from testsupport.communicator import connected_agent, connected_visitor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -5,7 +5,7 @@ import json
 import pytest
 from django.conf import settings
 
-from chatelly.testing import ServerProcess, run_manage, server_env
+from testsupport.servers import ServerProcess, run_manage, server_env
 
 pytestmark = [
     pytest.mark.e2e,

@@ -4,8 +4,8 @@ import pytest
 from asgiref.sync import sync_to_async
 from rest_framework.test import APIClient
 
-from chat.testing import connected_agent, connected_visitor
 from conftest import bearer
+from testsupport.communicator import connected_agent, connected_visitor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
 

@@ -8,7 +8,7 @@ from django.conf import settings
 
 from chat.models import Message
 from chat.tests.test_e2e import ORIGIN, agent_client
-from chatelly.testing import ServerProcess, WsClient, database_url_for_servers, server_env, ws_url
+from testsupport.servers import ServerProcess, WsClient, database_url_for_servers, server_env, ws_url
 from websites import services as website_services
 
 pytestmark = [

@@ -10,8 +10,8 @@ from accounts.models import User
 from chat import services
 from chat.heartbeat import heartbeat
 from chat.models import Message, Visitor
-from chat.testing import agent_socket, connected_agent, connected_visitor, visitor_socket
 from chat.tickets import ticket_issue
+from testsupport.communicator import agent_socket, connected_agent, connected_visitor, visitor_socket
 from websites.models import Membership
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]

@@ -19,7 +19,7 @@ from pathlib import Path
 from django.conf import settings
 from django.db import connection
 
-from chatelly.testing import BASE_DIR, UVICORN_ARGS, ServerProcess, free_port, server_env
+from testsupport.servers import BASE_DIR, UVICORN_ARGS, ServerProcess, free_port, server_env
 
 from .client import Api
 from .runner import run

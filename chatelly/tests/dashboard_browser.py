@@ -13,8 +13,8 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from chatelly.browser import chromium, new_page
-from chatelly.testing import ServerProcess, server_env
+from testsupport.browser import chromium, new_page
+from testsupport.servers import ServerProcess, server_env
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}

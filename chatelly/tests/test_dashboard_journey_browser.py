@@ -10,11 +10,11 @@ from django.conf import settings
 from playwright.sync_api import expect
 
 from chat.models import Message
-from chatelly.browser import new_page, static_site
-from chatelly.testing import ServerProcess, free_port
 from chatelly.tests.dashboard_browser import *  # noqa: F403
 from chatelly.tests.dashboard_browser import DESKTOP, sign_in
 from conftest import PASSWORD
+from testsupport.browser import new_page, static_site
+from testsupport.servers import ServerProcess, free_port
 
 pytestmark = [
     pytest.mark.e2e,

@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from chatelly.testing import ServerProcess, server_env
+from testsupport.servers import ServerProcess, server_env
 
 pytestmark = pytest.mark.django_db
 

@@ -7,8 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from accounts.tokens import issue_token_pair
-from chatelly.testing import ServerProcess, WsClient, server_env, ws_url
 from conftest import PASSWORD
+from testsupport.servers import ServerProcess, WsClient, server_env, ws_url
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 
 from accounts.tokens import issue_token_pair
-from chatelly.testing import ServerProcess, WsClient, free_port, server_env
+from testsupport.servers import ServerProcess, WsClient, free_port, server_env
 from websites import services as website_services
 
 pytestmark = [

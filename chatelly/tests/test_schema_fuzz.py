@@ -20,8 +20,8 @@ from schemathesis import GenerationMode
 
 from accounts.tokens import issue_token_pair
 from chat import services as chat_services
-from chatelly.testing import ServerProcess, server_env
 from conftest import PASSWORD
+from testsupport.servers import ServerProcess, server_env
 from websites import services as website_services
 from websites.models import Role
 

@@ -4,7 +4,7 @@ import secrets
 
 import pytest
 
-from chatelly.testing import run_manage, run_python, server_env
+from testsupport.servers import run_manage, run_python, server_env
 
 PRODUCTION_SECRETS = {
     "DJANGO_ENV": "production",

@@ -8,7 +8,7 @@ import pytest
 from django.conf import settings
 
 from chat.sockets import ChatSocket
-from chatelly.testing import UVICORN_ARGS, WS_MAX_SIZE, ServerProcess, WsClient, server_env, ws_url
+from testsupport.servers import UVICORN_ARGS, WS_MAX_SIZE, ServerProcess, WsClient, server_env, ws_url
 from websites import services as website_services
 
 ROOT = Path(settings.BASE_DIR)

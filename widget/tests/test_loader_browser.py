@@ -2,8 +2,8 @@
 
 import pytest
 
-from chatelly.browser import chromium_page, static_site
-from chatelly.testing import ServerProcess, free_port
+from testsupport.browser import chromium_page, static_site
+from testsupport.servers import ServerProcess, free_port
 from websites import services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

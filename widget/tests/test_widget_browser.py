@@ -12,8 +12,8 @@ from django.db import connections
 
 from accounts.tokens import issue_token_pair
 from chat.models import Message, Visitor
-from chatelly.browser import chromium, new_page, static_site
-from chatelly.testing import ServerProcess, WsClient, free_port, server_env, ws_url
+from testsupport.browser import chromium, new_page, static_site
+from testsupport.servers import ServerProcess, WsClient, free_port, server_env, ws_url
 from websites import services as website_services
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]

@@ -1,4 +1,5 @@
-"""Helpers for tests that run real server processes (end-to-end, fault tests)."""
+"""Real server processes for end-to-end and fault tests (and `benchmark_report`): daphne or
+uvicorn on a free loopback port, `manage.py` and `python -c` in a subprocess, a JSON WebSocket client."""
 
 import json
 import os

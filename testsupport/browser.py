@@ -1,4 +1,4 @@
-"""Headless Chromium (Debian's) driven by Playwright, for the widget's browser tests."""
+"""Headless Chromium (Debian's) driven by Playwright, for the browser tests (widget, dashboard)."""
 
 import functools
 import http.server

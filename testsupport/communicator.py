@@ -6,9 +6,8 @@ import json
 from asgiref.sync import sync_to_async
 from channels.testing import WebsocketCommunicator
 
+from chat.sockets.tickets import ticket_issue
 from chatelly.asgi import application
-
-from .tickets import ticket_issue
 
 ORIGIN = "https://shop.example.com"
 
