@@ -25,7 +25,8 @@ def _clear_cache() -> None:
             client.delete(*keys)
     else:
         cache.clear()
-    from chat import connect_limits, presence
+    from chat import presence
+    from chat.sockets import connect_limits
 
     presence._memory.clear()
     connect_limits._memory.clear()

@@ -4,7 +4,7 @@ server instead of failing every socket's first frame."""
 from django.conf import settings
 from django.core import checks
 
-from .budgets import parse_rate, parse_rates
+from .sockets.budgets import parse_rate, parse_rates
 
 
 @checks.register("chatelly")

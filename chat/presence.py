@@ -23,7 +23,7 @@ from django.core.cache import cache
 
 from chatelly import aredis
 
-from .connect_limits import address_bucket
+from .sockets.connect_limits import address_bucket
 
 TTL_SECONDS = 60
 HEARTBEAT_SECONDS = 20

@@ -1,6 +1,6 @@
 from django.urls import re_path
 
-from .consumers import AgentSocket
+from .sockets.agent import AgentSocket
 
 websocket_urlpatterns = [
     re_path(r"^ws/agent/?$", AgentSocket.as_asgi()),

@@ -218,7 +218,7 @@ def _event(visitor: Visitor, event_type: str, *, committed: bool = False, **data
 
 def visitors_seen(*, visitor_pks: list[int], at=None) -> None:
     """These visitors' last sockets closed: their visits' gap starts `at` (now). Sockets
-    report it in batches (chat.heartbeat)."""
+    report it in batches (chat.sockets.heartbeat)."""
     Visitor.objects.filter(pk__in=visitor_pks).update(last_seen=at or timezone.now())
 
 

@@ -37,7 +37,7 @@ from .serializers import (
     message_to_dict,
     visitor_panel_to_dict,
 )
-from .tickets import TICKET_SECONDS, ticket_issue
+from .sockets.tickets import TICKET_SECONDS, ticket_issue
 from .upload_quotas import upload_store
 from .upload_views import refuse_oversize_body, upload_error
 

@@ -6,7 +6,7 @@ from asgiref.sync import sync_to_async
 from accounts import services as account_services
 from accounts.tokens import issue_token_pair
 from chat.models import Message
-from chat.tickets import ticket_issue
+from chat.sockets.tickets import ticket_issue
 from conftest import PASSWORD
 from testsupport.communicator import agent_socket, connected_agent, connected_visitor
 from websites import services as website_services

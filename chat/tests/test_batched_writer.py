@@ -239,7 +239,7 @@ async def test_a_lone_tab_gets_no_echo_of_its_own_message_but_other_tabs_do(site
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.asyncio
 async def test_a_job_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(site, make_site):
-    """Validation keeps such text out (chat.frames); should a job still reach the
+    """Validation keeps such text out (chat.sockets.frames); should a job still reach the
     database with a value it refuses, the other jobs of its batch, other
     websites' included, are stored and acked."""
     other = await sync_to_async(make_site)(domain="other.example.com")

@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat import presence
-from chat.heartbeat import heartbeat
+from chat.sockets.heartbeat import heartbeat
 from testsupport.communicator import connected_agent, connected_visitor
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.asyncio]
@@ -78,8 +78,8 @@ async def test_closed_sockets_leave_the_heartbeat(site):
 
 
 async def test_last_seen_is_stored_in_one_batch_after_the_last_tab_closes(site, monkeypatch):
-    from chat import heartbeat as heartbeat_module
     from chat.models import Visitor
+    from chat.sockets import heartbeat as heartbeat_module
 
     monkeypatch.setattr(heartbeat_module, "SEEN_SECONDS", 0.05)
     sockets = [await connected_visitor(site.widget_key) for _ in range(3)]

@@ -8,9 +8,9 @@ from asgiref.sync import sync_to_async
 
 from accounts.models import User
 from chat import services
-from chat.heartbeat import heartbeat
 from chat.models import Message, Visitor
-from chat.tickets import ticket_issue
+from chat.sockets.heartbeat import heartbeat
+from chat.sockets.tickets import ticket_issue
 from testsupport.communicator import agent_socket, connected_agent, connected_visitor, visitor_socket
 from websites.models import Membership
 

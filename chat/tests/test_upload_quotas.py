@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from chat import services as chat_services
 from chat import upload_quotas
 from chat.models import Attachment
-from chat.visitor_tokens import visitor_token_make
+from chat.sockets.visitor_tokens import visitor_token_make
 from conftest import bearer
 from websites.models import Membership
 

@@ -6,7 +6,7 @@ import pytest
 from asgiref.sync import sync_to_async
 
 from chat.models import Chat, Message, Visitor
-from chat.visitor_tokens import visitor_token_make
+from chat.sockets.visitor_tokens import visitor_token_make
 from testsupport.communicator import connected_agent, connected_visitor, visitor_socket
 from websites import services as website_services
 

@@ -6,7 +6,7 @@ from types import SimpleNamespace
 import pytest
 from django.core import signing
 
-from chat.visitor_tokens import visitor_token_make, visitor_token_read
+from chat.sockets.visitor_tokens import visitor_token_make, visitor_token_read
 from testsupport.communicator import connected_visitor
 
 DAY = 24 * 3600

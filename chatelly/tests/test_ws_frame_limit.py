@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 
-from chat.sockets import ChatSocket
+from chat.sockets.base import ChatSocket
 from testsupport.servers import UVICORN_ARGS, WS_MAX_SIZE, ServerProcess, WsClient, server_env, ws_url
 from websites import services as website_services
 

@@ -10,7 +10,7 @@ from rest_framework.test import APIClient
 
 from chat import services as chat_services
 from chat.models import Attachment, Message
-from chat.visitor_tokens import visitor_token_make
+from chat.sockets.visitor_tokens import visitor_token_make
 from conftest import bearer
 
 pytestmark = pytest.mark.django_db

@@ -9,17 +9,17 @@ from asgiref.sync import sync_to_async
 from django.conf import settings
 
 from accounts.models import User
+from chat import presence, selectors, services
+from chat.errors import invalid, not_found
+from chat.serializers import message_to_dict
 from chatelly import metrics, realtime
 from chatelly.api.client_ip import client_ip_for_scope
 from websites.selectors import website_ids_for_user
 
-from . import presence, selectors, services
+from .base import ChatSocket, Unavailable
 from .connect_limits import connect_allowed
-from .errors import invalid, not_found
 from .frames import MAX_INT, is_int_between
 from .heartbeat import heartbeat
-from .serializers import message_to_dict
-from .sockets import ChatSocket, Unavailable
 from .tickets import ticket_redeem
 
 logger = logging.getLogger("chatelly.sockets.agent")
@@ -119,7 +119,7 @@ class AgentSocket(ChatSocket):
             return
         await realtime.agents_presence_changed(website_ids=newly_online)
 
-    # --- the process's heartbeat (chat.heartbeat) ----------------------------------
+    # --- the process's heartbeat (chat.sockets.heartbeat) ----------------------------------
 
     def presence_entries(self) -> list[tuple[str, str]]:
         if not self.registered or self.closed:

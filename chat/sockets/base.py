@@ -15,11 +15,11 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from chat.errors import ChatError
 from chatelly import metrics, realtime
 from chatelly.logs import socket_log
 
 from . import budgets, drain
-from .errors import ChatError
 from .frames import FrameError, check_values, parse_frame
 
 logger = logging.getLogger("chatelly.sockets")

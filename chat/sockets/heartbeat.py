@@ -22,10 +22,9 @@ from asgiref.sync import sync_to_async
 from channels.db import database_sync_to_async
 from django.utils import timezone
 
+from chat import presence, services
 from chatelly.loops import for_this_loop
 from websites.selectors import agents_standing
-
-from . import presence, services
 
 logger = logging.getLogger("chatelly.heartbeat")
 

@@ -7,19 +7,19 @@ from urllib.parse import parse_qs
 from django.conf import settings
 
 from chat import batching, presence, selectors, services
-from chat.connect_limits import connect_allowed
 from chat.errors import ChatError, invalid
-from chat.frames import is_int_between
-from chat.heartbeat import heartbeat
 from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
-from chat.sockets import ChatSocket, Unavailable
-from chat.visitor_tokens import visitor_token_make, visitor_token_read
 from chatelly import metrics, realtime
 from chatelly.api.client_ip import client_ip_for_scope
 from websites.widget_cache import NOT_CACHED, active_site, cached_site
+from widget.cors import site_allows_origin
 
-from .cors import site_allows_origin
+from .base import ChatSocket, Unavailable
+from .connect_limits import connect_allowed
+from .frames import is_int_between
+from .heartbeat import heartbeat
+from .visitor_tokens import visitor_token_make, visitor_token_read
 
 logger = logging.getLogger("chatelly.sockets.visitor")
 
@@ -152,7 +152,7 @@ class VisitorSocket(ChatSocket):
             logger.warning("presence lookup failed", exc_info=True)
             return getattr(self, "agents_online", False)
 
-    # --- the process's heartbeat (chat.heartbeat) ----------------------------------
+    # --- the process's heartbeat (chat.sockets.heartbeat) ----------------------------------
 
     def presence_entries(self) -> list[tuple[str, str]]:
         if not self.joined_presence or self.closed:
