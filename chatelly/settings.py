@@ -68,6 +68,7 @@ INSTALLED_APPS = [
     "chat",
     "analytics",
     "widget",
+    "loadtest",
 ]
 
 MIDDLEWARE = [

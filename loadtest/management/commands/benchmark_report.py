@@ -1,4 +1,4 @@
-"""Regenerate the message-path section of docs/benchmarks.md (chatelly.loadtest.report)."""
+"""Regenerate the message-path section of docs/benchmarks.md (loadtest.report)."""
 
 import re
 import shlex
@@ -8,13 +8,13 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from chatelly.loadtest import report
-from chatelly.loadtest.runner import raise_fd_limit
+from loadtest import report
+from loadtest.runner import raise_fd_limit
 
 
 class Command(BaseCommand):
     help = (
-        "Run the benchmark scenarios (chatelly.loadtest.report.SCENARIOS), each against server processes "
+        "Run the benchmark scenarios (loadtest.report.SCENARIOS), each against server processes "
         "of its own on loopback ports, and write their table between the loadtest markers of --file. "
         "Needs DATABASE_URL (PostgreSQL) and REDIS_URL; the servers use the same."
     )

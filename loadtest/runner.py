@@ -263,7 +263,7 @@ async def run_messages(
 
 
 async def run_relay(ws_bases: list[str], *, visitors: int, agents: int, rate: float, duration: float) -> dict:
-    """The messages mode against the bare Channels relay (chatelly.loadtest.echo): nothing is stored."""
+    """The messages mode against the bare Channels relay (loadtest.echo): nothing is stored."""
     agent_sockets = [await _open(f"{ws_bases[n % len(ws_bases)]}/relay/agent", None) for n in range(agents)]
     people, open_failures, _ = await open_visitors(ws_bases, {}, None, visitors, path="/relay/visitor")
     if not people:

@@ -6,8 +6,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from accounts.models import Plan
-from chatelly.loadtest.client import Api
-from chatelly.loadtest.runner import run
+from loadtest.client import Api
+from loadtest.runner import run
 
 
 class Command(BaseCommand):
@@ -16,7 +16,7 @@ class Command(BaseCommand):
         "rate, agents receive; reports acked/delivered/lost/duplicated and latencies, then checks every acked "
         "message is stored with a gap-free seq), idle (hold N sockets, then reconnect them all at once), "
         "rest (the messages endpoint) and relay (the messages mode against the bare Channels relay, "
-        "chatelly.loadtest.echo, with no API calls: the floor to compare with). Bounded by --duration; "
+        "loadtest.echo, with no API calls: the floor to compare with). Bounded by --duration; "
         "talks only to --url and --spread."
     )
 

@@ -5,8 +5,8 @@
 which get `{"type": "message", "message": {"client_id", "content"}}`. Served like the real app,
 with the channel layer of the settings (REDIS_URL, CHATELLY_CHANNEL_LAYER):
 
-    DJANGO_SETTINGS_MODULE=chatelly.settings uvicorn chatelly.loadtest.echo:application
-    DJANGO_SETTINGS_MODULE=chatelly.settings daphne chatelly.loadtest.echo:application
+    DJANGO_SETTINGS_MODULE=chatelly.settings uvicorn loadtest.echo:application
+    DJANGO_SETTINGS_MODULE=chatelly.settings daphne loadtest.echo:application
 
 `manage.py loadtest --mode relay` drives it.
 """

@@ -7,7 +7,7 @@ import socket
 import pytest
 from django.conf import settings
 
-from chatelly.loadtest.report import (
+from loadtest.report import (
     AFTER,
     ECHO,
     END,
@@ -110,7 +110,7 @@ def test_the_dry_run_prints_the_plan_without_servers():
     result = run_manage("benchmark_report", "--dry-run", env=server_env(DATABASE_URL=None, REDIS_URL=""))
     assert result.returncode == 0, result.stderr
     assert [line.split(":")[0] for line in result.stdout.splitlines()] == [s.name for s in SCENARIOS]
-    assert "--mode relay" in result.stdout and "chatelly.loadtest.echo:application" in result.stdout
+    assert "--mode relay" in result.stdout and "loadtest.echo:application" in result.stdout
 
 
 def test_the_markers_go_after_the_analytics_section_and_nothing_else_changes():

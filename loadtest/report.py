@@ -25,7 +25,7 @@ from .client import Api
 from .runner import run
 
 CHATELLY = "chatelly.asgi:application"
-ECHO = "chatelly.loadtest.echo:application"
+ECHO = "loadtest.echo:application"
 
 
 @dataclasses.dataclass(frozen=True)

@@ -1,1 +1,0 @@
-"""`manage.py loadtest`: drive a running Chatelly over its public HTTP and WebSocket API."""
