@@ -5,15 +5,26 @@ BIN    := $(VENV)/bin
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 
-.PHONY: run test lint fmt migrate venv clean system-deps
+.PHONY: run test lint fmt migrate venv lock clean system-deps
 
+# requirements.txt: what runs in production (the Docker image installs only it);
+# requirements-dev.txt: tests, lint and profiling. Both are compiled by `make lock`
+# from the .in files, every package pinned with its hashes.
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: requirements.txt
+$(VENV)/.installed: requirements.txt requirements-dev.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet -r requirements.txt -r requirements-dev.txt
 	touch $@
+
+# Re-pins both files from requirements.in / requirements-dev.in (pip-tools),
+# keeping every pin the .in files do not ask to change. Then `make venv`.
+PIP_COMPILE = CUSTOM_COMPILE_COMMAND="make lock" $(BIN)/pip-compile --quiet --strip-extras \
+  --generate-hashes --allow-unsafe --no-emit-index-url --no-emit-find-links
+lock: venv
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	$(PIP_COMPILE) --output-file requirements-dev.txt requirements-dev.in
 
 migrate: venv
 	$(BIN)/python manage.py migrate --noinput
