@@ -4,8 +4,10 @@ ENV PYTHONDONTWRITEBYTECODE=1 PYTHONUNBUFFERED=1
 WORKDIR /app
 
 RUN useradd --create-home --uid 10001 chatelly
+# Only the runtime set (requirements.txt, every package pinned with its hashes);
+# tests, lint and profiling tools live in requirements-dev.txt, outside the image.
 COPY requirements.txt .
-RUN pip install --no-cache-dir -r requirements.txt
+RUN pip install --no-cache-dir --require-hashes -r requirements.txt
 COPY . .
 # Static files are collected at build time (development settings need no secrets).
 RUN DJANGO_ENV=development DJANGO_STATIC_ROOT=/app/staticfiles python manage.py collectstatic --noinput \
