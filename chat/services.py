@@ -18,7 +18,7 @@ from analytics.services import event_record, events_record, events_record_commit
 from chatelly import async_db, db, realtime
 from websites.models import Membership
 
-from . import batch_sql, selectors
+from . import selectors
 from .errors import chat_closed, invalid, not_found
 from .messaging import Posted, append, check_attachment_id, check_client_id, check_content, find_attachment
 from .models import (
@@ -38,6 +38,7 @@ from .visitor_messages import (  # noqa: F401 (re-exported: callers use chat.ser
     visitor_message_post,
     visitor_messages_post,
 )
+from .writer import statements
 
 logger = logging.getLogger("chatelly.chat")
 
@@ -120,17 +121,17 @@ async def visitor_session_on_loop(
     now = timezone.now()
     try:
         if known:
-            sql, params = batch_sql.visitor_returns_statement(
+            sql, params = statements.visitor_returns_statement(
                 **_renewal(website_id, visitor_id, user_agent, now)
             )
-            returned = batch_sql.visitor_returned(await async_db.fetch(sql, params))
+            returned = statements.visitor_returned(await async_db.fetch(sql, params))
             if returned is None:
                 return None
             visitor, active_chat_id = returned
         else:
             visitor = Visitor(website_id=website_id, visitor_id=visitor_id, user_agent=user_agent[:512])
-            sql, values = batch_sql.insert_statement(visitor, using=async_db.unconnected_wrapper())
-            batch_sql.inserted(visitor, (await async_db.fetch(sql, values))[0][0])
+            sql, values = statements.insert_statement(visitor, using=async_db.unconnected_wrapper())
+            statements.inserted(visitor, (await async_db.fetch(sql, values))[0][0])
             active_chat_id = None
     except async_db.DatabaseError:
         logger.warning("visitor connect on the event loop failed; the database thread retries", exc_info=True)
@@ -159,7 +160,7 @@ def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visi
     visitor = None
     db.commit_without_flush()  # a lost visit is renewed by the next connect (with the token's id)
     if visitor_id and known:
-        visitor = batch_sql.visitor_returns(**_renewal(website_id, visitor_id, user_agent, now))
+        visitor = statements.visitor_returns(**_renewal(website_id, visitor_id, user_agent, now))
         if visitor is not None:
             visitor, active_chat_id = visitor
             _event(visitor, EventType.WIDGET_LOADED)
@@ -172,7 +173,7 @@ def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visi
         visitor = Visitor(
             website_id=website_id, visitor_id=visitor_id or new_visitor_id(), user_agent=user_agent[:512]
         )
-        batch_sql.insert(visitor)
+        statements.insert(visitor)
     elif visitor is None:
         try:
             with transaction.atomic():

@@ -1,5 +1,5 @@
 """Visitors' messages, many in one transaction (the socket's batched writer,
-`chat.batching`, hands over whatever queued while the last batch ran).
+`chat.writer.queue`, hands over whatever queued while the last batch ran).
 
 Per batch, whatever its size: one lock of the visitors' active chats (in id
 order, so two processes never deadlock), one look-up of earlier messages with
@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from . import batch_sql, presence
+from . import presence
 from .errors import ChatError
 from .messaging import (
     Posted,
@@ -29,6 +29,7 @@ from .messaging import (
     next_message,
 )
 from .models import Attachment, Chat, ChatStatus, Message, SenderType, Visitor
+from .writer import statements
 
 logger = logging.getLogger("chatelly.chat")
 
@@ -84,7 +85,7 @@ def visitor_messages_post(*, jobs: list[MessageJob]) -> None:
             job.result = None
         try:
             with transaction.atomic():
-                batch_sql.probes_only()
+                statements.probes_only()
                 _post_all(jobs)
             return
         except IntegrityError:
@@ -103,7 +104,7 @@ def _post_all(jobs: list[MessageJob]) -> None:
     if not pending:
         return
     visitors = sorted({(job.site["id"], job.visitor.pk) for job in pending})
-    active = {chat.visitor_record_id: chat for chat in batch_sql.lock_active_chats(visitors)}
+    active = {chat.visitor_record_id: chat for chat in statements.lock_active_chats(visitors)}
     last_closed = _last_closed_chats([pk for _, pk in visitors if pk not in active])
     earlier = _earlier_messages(pending, active, last_closed)
 
@@ -195,7 +196,7 @@ def _earlier_messages(jobs: list[MessageJob], active: dict, last_closed: dict) -
             pairs.add((chat_id, job.client_id))
     if not pairs:
         return {}
-    messages = batch_sql.messages_with_client_ids(sorted(pairs))
+    messages = statements.messages_with_client_ids(sorted(pairs))
     return {(m.chat_id, m.client_id): m for m in messages}
 
 
@@ -223,12 +224,12 @@ def _store(jobs: list[MessageJob], chats: dict[int, Chat], started: dict[int, Ch
         job.result = Posted(message, created=True)
     if not rows:
         return
-    batch_sql.insert_messages([message for _, message, _ in rows])
+    statements.insert_messages([message for _, message, _ in rows])
     touched = {}
     for chat, message, _ in rows:
         chat_took(chat, message)
         touched[chat.id] = chat
-    batch_sql.save_chat_summaries(list(touched.values()))
+    statements.save_chat_summaries(list(touched.values()))
 
     messages_stored(
         [

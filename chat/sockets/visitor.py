@@ -6,10 +6,11 @@ from urllib.parse import parse_qs
 
 from django.conf import settings
 
-from chat import batching, presence, selectors, services
+from chat import presence, selectors, services
 from chat.errors import ChatError, invalid
 from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
+from chat.writer import queue
 from chatelly import metrics, realtime
 from chatelly.api.client_ip import client_ip_for_scope
 from websites.widget_cache import NOT_CACHED, active_site, cached_site
@@ -213,17 +214,17 @@ class VisitorSocket(ChatSocket):
                 attachment_id=frame.get("attachment_id"),
                 exclude=self.channel_name,
             )
-            stored = batching.batcher().submit(job)
+            stored = queue.batcher().submit(job)
         except ChatError as exc:
             return await self.after_writes(self.send_error(exc.code, exc.message, client_id))
-        except batching.Busy:
+        except queue.Busy:
             return await self.after_writes(self.send_error("unavailable", BUSY, client_id))
         self.chain_write(self._ack(stored, client_id, time.perf_counter()))
 
     async def _ack(self, stored, client_id, started: float) -> None:
         try:
             result = await stored
-        except batching.StorageDown:
+        except queue.StorageDown:
             return await self.send_error("unavailable", DOWN, client_id)
         except Exception:
             return await self.send_error("unavailable", "The message was not stored; retry.", client_id)

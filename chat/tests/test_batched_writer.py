@@ -10,9 +10,10 @@ from asgiref.sync import sync_to_async
 from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
-from chat import batching, services
+from chat import services
 from chat.errors import ChatError
 from chat.models import Attachment, Chat, ChatStatus, Message
+from chat.writer import queue
 from testsupport.communicator import connected_visitor
 
 
@@ -155,11 +156,11 @@ def test_two_writers_opening_the_same_chat_at_once_share_it(site):
 
 @pytest.mark.asyncio
 async def test_the_writer_refuses_when_its_oldest_job_waited_too_long():
-    writer = batching.MessageBatcher(max_wait=-1.0)  # any queued job is "too old"
+    writer = queue.MessageBatcher(max_wait=-1.0)  # any queued job is "too old"
     writer._writer = asyncio.ensure_future(asyncio.sleep(3600))  # hold the writer back
     try:
         first = writer.submit(object())
-        with pytest.raises(batching.Busy):
+        with pytest.raises(queue.Busy):
             writer.submit(object())
         assert not first.done()
     finally:
@@ -170,7 +171,7 @@ async def test_the_writer_refuses_when_its_oldest_job_waited_too_long():
 @pytest.mark.asyncio
 async def test_a_busy_writer_answers_unavailable_and_stores_nothing(site, settings):
     socket, _ = await connected_visitor(site.widget_key)
-    writer = batching.batcher()
+    writer = queue.batcher()
     writer._writer = asyncio.ensure_future(asyncio.sleep(3600))  # the writer is stuck
     writer.max_wait = -1.0
     await socket.send({"type": "message", "content": "one", "client_id": "q1"})  # queued
@@ -253,7 +254,7 @@ async def test_a_job_the_database_refuses_fails_alone_and_the_rest_of_its_batch_
             [(site, visitors[0], "good one"), (site, visitors[1], bad), (other, visitors[2], "good two")]
         )
     ]
-    writer = batching.MessageBatcher(max_wait=5.0)
+    writer = queue.MessageBatcher(max_wait=5.0)
     futures = [writer.submit(job) for job in jobs]  # queued together: one batch
     results = await asyncio.gather(*futures, return_exceptions=True)
     assert [r.message.content for r in results if not isinstance(r, BaseException)] == [

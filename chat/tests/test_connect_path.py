@@ -4,8 +4,9 @@ would, and a visit's commit that does not wait for the disk."""
 import pytest
 from django.db import connection, transaction
 
-from chat import batch_sql, services
+from chat import services
 from chat.models import Visitor
+from chat.writer import statements
 from chatelly import db
 
 pytestmark = pytest.mark.django_db
@@ -13,7 +14,7 @@ pytestmark = pytest.mark.django_db
 
 def test_insert_saves_what_the_orm_would(site):
     raw = Visitor(website_id=site.id, user_agent="UA/1")
-    batch_sql.insert(raw)
+    statements.insert(raw)
     orm = Visitor.objects.create(website_id=site.id, user_agent="UA/1")
     assert raw.pk is not None and not raw._state.adding
     stored = Visitor.objects.get(pk=raw.pk)

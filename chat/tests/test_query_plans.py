@@ -8,8 +8,9 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from chat import batch_sql, services
+from chat import services
 from chat.models import Chat, Message, Visitor
+from chat.writer import statements
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(
@@ -57,7 +58,7 @@ def test_a_returning_visitors_update_probes_the_unique_index_on_stale_statistics
         cursor.execute("ANALYZE chat_visitor")  # statistics of an empty table
     Visitor.objects.bulk_create(Visitor(website=website, visitor_id=f"v_{i}") for i in range(3000))
     renewal = services._renewal(website.id, "v_42", "UA/1", timezone.now())
-    sql, params = batch_sql.visitor_returns_statement(**renewal)
+    sql, params = statements.visitor_returns_statement(**renewal)
     indexes = _indexes_used(sql, params)
     assert "visitor_unique_per_website" in indexes
     assert indexes <= {"visitor_unique_per_website", "chat_one_active_per_visitor"}
@@ -76,8 +77,8 @@ def test_the_message_writers_look_ups_probe_per_pair_on_stale_statistics(website
         Message(chat=chat, website=website, seq=1, sender_type="visitor", sender_id="v", client_id="c1")
         for chat in chats
     )
-    batch_sql.probes_only()  # as the writer's transaction does
-    lock = batch_sql._filled(Chat, batch_sql.LOCK_ACTIVE_CHATS)
+    statements.probes_only()  # as the writer's transaction does
+    lock = statements._filled(Chat, statements.LOCK_ACTIVE_CHATS)
     assert _probes_only(lock, [[website.id] * 20, [v.pk for v in visitors[:20]]], "chats", "visitor_pk")
-    earlier = batch_sql._filled(Message, batch_sql.MESSAGES_WITH_CLIENT_IDS)
+    earlier = statements._filled(Message, statements.MESSAGES_WITH_CLIENT_IDS)
     assert _probes_only(earlier, [[c.pk for c in chats[:20]], ["c1"] * 20], "messages", "client_id")

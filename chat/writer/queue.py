@@ -23,10 +23,9 @@ from channels.db import database_sync_to_async
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
+from chat import presence, services
 from chatelly import metrics, realtime
 from chatelly.loops import for_this_loop
-
-from . import presence, services
 
 logger = logging.getLogger("chatelly.batching")
 

@@ -13,9 +13,8 @@ in a few statements.
 from django.db import DEFAULT_DB_ALIAS, connection
 from django.utils import timezone
 
+from chat.models import Chat, ChatStatus, Message, Visitor
 from chatelly.db import execute
-
-from .models import Chat, ChatStatus, Message, Visitor
 
 
 def _postgres() -> bool:
