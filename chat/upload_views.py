@@ -24,6 +24,6 @@ def refuse_oversize_body(request) -> None:
 def upload_error(exc: ChatError) -> Exception:
     if exc.code == "payload_too_large":
         return PayloadTooLarge(exc.message)
-    if exc.code == "rate_limited":  # over an upload quota (chat.upload_quotas)
+    if exc.code == "rate_limited":  # over an upload quota (chat.services.uploads)
         return RateLimited(getattr(exc, "retry_after", 60), exc.message)
     return ValidationError({"file": exc.message})

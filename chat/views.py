@@ -20,7 +20,6 @@ from websites.selectors import website_get_for_user, website_ids_for_user
 from . import selectors, services
 from .errors import ChatError
 from .message_page import MAX_SEQ, page_params, with_fast_get
-from .messaging import MAX_CLIENT_ID
 from .serializers import (
     AgentMessageInput,
     AgentUploadSchema,
@@ -37,8 +36,9 @@ from .serializers import (
     message_to_dict,
     visitor_panel_to_dict,
 )
+from .services import upload_store
+from .services.messages import MAX_CLIENT_ID
 from .sockets.tickets import TICKET_SECONDS, ticket_issue
-from .upload_quotas import upload_store
 from .upload_views import refuse_oversize_body, upload_error
 
 NO_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}  # PostgreSQL compares no U+0000: a 400

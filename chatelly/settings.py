@@ -339,7 +339,7 @@ AWS_STORAGE_BUCKET_NAME = env.str("AWS_STORAGE_BUCKET_NAME", default="")
 if AWS_STORAGE_BUCKET_NAME:
     # Uploads in S3 (or an S3-compatible store), private, fetched by signed URL.
     DEFAULT_STORAGE = {
-        "BACKEND": "chatelly.storage.AttachmentS3Storage",
+        "BACKEND": "chat.uploads.storage.AttachmentS3Storage",
         "OPTIONS": {
             "bucket_name": AWS_STORAGE_BUCKET_NAME,
             "region_name": env.str("AWS_S3_REGION_NAME", default="") or None,

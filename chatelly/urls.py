@@ -4,9 +4,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
+from chat.uploads import media
 from widget.demo import demo_page
 
-from . import dashboard, health, media, metrics
+from . import dashboard, health, metrics
 from .api.routes import both
 
 api_v1 = [

@@ -12,8 +12,8 @@ from chat import presence
 from chat.errors import ChatError
 from chat.selectors import visitor_exists
 from chat.serializers import AttachmentSchema, UploadSchema, attachment_to_dict
+from chat.services import upload_store
 from chat.sockets.visitor_tokens import visitor_token_read
-from chat.upload_quotas import upload_store
 from chat.upload_views import refuse_oversize_body, upload_error
 from chatelly.api.client_ip import client_ip_for_request
 from chatelly.api.public import PublicView

@@ -8,8 +8,8 @@ import pytest
 from django.db import connection
 from django.utils import timezone
 
-from chat import services
 from chat.models import Chat, Message, Visitor
+from chat.services import visitors
 from chat.writer import statements
 
 pytestmark = pytest.mark.django_db
@@ -57,7 +57,7 @@ def test_a_returning_visitors_update_probes_the_unique_index_on_stale_statistics
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE chat_visitor")  # statistics of an empty table
     Visitor.objects.bulk_create(Visitor(website=website, visitor_id=f"v_{i}") for i in range(3000))
-    renewal = services._renewal(website.id, "v_42", "UA/1", timezone.now())
+    renewal = visitors._renewal(website.id, "v_42", "UA/1", timezone.now())
     sql, params = statements.visitor_returns_statement(**renewal)
     indexes = _indexes_used(sql, params)
     assert "visitor_unique_per_website" in indexes

@@ -16,8 +16,8 @@ from rest_framework.test import APIClient
 from accounts.models import User
 from chat import services as chat_services
 from chat.models import Attachment, Chat, Message, Visitor
-from chat.retention import data_purge
-from chatelly.storage import AttachmentS3Storage
+from chat.services.retention import data_purge
+from chat.uploads.storage import AttachmentS3Storage
 from conftest import bearer
 from websites import services as website_services
 from websites.models import Website

@@ -12,8 +12,8 @@ from django.utils import timezone
 from rest_framework.test import APIClient
 
 from chat import services as chat_services
-from chat import upload_quotas
 from chat.models import Attachment
+from chat.services import uploads
 from chat.sockets.visitor_tokens import visitor_token_make
 from conftest import bearer
 from websites.models import Membership
@@ -146,7 +146,7 @@ def test_concurrent_uploads_cannot_both_take_the_last_room(quotas, user, website
         both_written.wait()
         return attachment
 
-    monkeypatch.setattr(upload_quotas.services, "attachment_create", create_then_wait)
+    monkeypatch.setattr(uploads, "attachment_create", create_then_wait)
     results = []
 
     def one_upload(uploader_id):
@@ -154,14 +154,14 @@ def test_concurrent_uploads_cannot_both_take_the_last_room(quotas, user, website
 
         try:
             results.append(
-                upload_quotas.upload_store(
+                uploads.upload_store(
                     website_id=website.id,
                     uploader_type="visitor",
                     uploader_id=uploader_id,
                     upload=SimpleUploadedFile("doc.pdf", pdf(600 * KB)),
                 )
             )
-        except upload_quotas.QuotaExceeded as exc:
+        except uploads.QuotaExceeded as exc:
             results.append(exc)
         finally:
             connection.close()

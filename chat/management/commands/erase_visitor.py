@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.retention import visitor_erase
+from chat.services.retention import visitor_erase
 
 
 class Command(BaseCommand):

@@ -4,7 +4,7 @@ import json
 
 from django.core.management.base import BaseCommand, CommandError
 
-from chat.retention import visitor_export
+from chat.services.retention import visitor_export
 
 
 class Command(BaseCommand):

@@ -7,7 +7,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
-from chat.retention import data_purge, unused_uploads_purge
+from chat.services.retention import data_purge, unused_uploads_purge
 from chatelly.durations import parse_duration
 
 

@@ -10,15 +10,17 @@ problem (a bad field, a foreign attachment) fails that job only.
 """
 
 import logging
-import re
 from dataclasses import dataclass, field
 
 from django.db import IntegrityError, transaction
 from django.db.models import Max
 
-from . import presence
-from .errors import ChatError
-from .messaging import (
+from chat import bot
+from chat.errors import ChatError
+from chat.models import Attachment, Chat, ChatStatus, Message, SenderType, Visitor
+from chat.writer import statements
+
+from .messages import (
     Posted,
     attachment_usable,
     chat_took,
@@ -28,8 +30,6 @@ from .messaging import (
     messages_stored,
     next_message,
 )
-from .models import Attachment, Chat, ChatStatus, Message, SenderType, Visitor
-from .writer import statements
 
 logger = logging.getLogger("chatelly.chat")
 
@@ -216,11 +216,9 @@ def _store(jobs: list[MessageJob], chats: dict[int, Chat], started: dict[int, Ch
             attachment=job.attachment,
         )
         rows.append((chat, message, job.exclude))
-        for reply in _bot_replies(
-            chat, site=job.site, content=job.content, first=first, online=agents_online
-        ):
-            bot = next_message(chat, sender_type=SenderType.BOT, sender_id="bot", content=reply)
-            rows.append((chat, bot, None))
+        for reply in bot.replies(chat, site=job.site, content=job.content, first=first, online=agents_online):
+            said = next_message(chat, sender_type=SenderType.BOT, sender_id="bot", content=reply)
+            rows.append((chat, said, None))
         job.result = Posted(message, created=True)
     if not rows:
         return
@@ -237,35 +235,3 @@ def _store(jobs: list[MessageJob], chats: dict[int, Chat], started: dict[int, Ch
             for chat, message, exclude in rows
         ]
     )
-
-
-# --- the bot -------------------------------------------------------------------------
-
-
-def _word_in(text: str, keyword: str) -> bool:
-    return re.search(rf"(?<!\w){re.escape(keyword)}(?!\w)", text, re.IGNORECASE) is not None
-
-
-def _agents_online(website_id: int, known: dict[int, bool]) -> bool:
-    if website_id not in known:
-        try:
-            known[website_id] = presence.agents_online(website_id)
-        except Exception:  # presence is down: do not claim everyone is away
-            logger.warning("presence lookup failed", exc_info=True)
-            known[website_id] = True
-    return known[website_id]
-
-
-def _bot_replies(chat: Chat, *, site: dict, content: str, first: bool, online: dict) -> list[str]:
-    site_settings = site["settings"]
-    replies = []
-    if first:
-        if site_settings.get("greeting"):
-            replies.append(site_settings["greeting"])
-        if site_settings.get("away_message") and not _agents_online(site["id"], online):
-            replies.append(site_settings["away_message"])
-    if chat.first_response_at is None:
-        for rule in site_settings.get("auto_replies", []):
-            if any(_word_in(content, keyword) for keyword in rule["keywords"]):
-                replies.append(rule["reply"])
-    return replies

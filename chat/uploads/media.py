@@ -9,9 +9,9 @@ from django.http import FileResponse, Http404
 from django.utils._os import safe_join
 
 from chat.models import Attachment
-from chat.uploads import INLINE_TYPES
+from chatelly.api.views import get_only
 
-from .api.views import get_only
+from .files import INLINE_TYPES
 
 
 @get_only

@@ -1,8 +1,6 @@
-"""Writes on visitors, chats and messages: the only write path, for sockets,
-REST views, admin actions and commands alike. Each runs in one transaction and
-sends its events after commit through `chatelly.realtime`. Visitors' messages are
-written in batches by `chat.visitor_messages` (re-exported here).
-"""
+"""Writes on visitors: the connect (made or renewed, on the event loop when it
+can), the visit's end, identify and page views. Each runs in one transaction
+and records its analytics events."""
 
 import logging
 from dataclasses import dataclass
@@ -14,67 +12,16 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from analytics.models import EventType
-from analytics.services import event_record, events_record, events_record_committed
-from chatelly import async_db, db, realtime
-from websites.models import Membership
-
-from . import selectors
-from .errors import chat_closed, invalid, not_found
-from .messaging import Posted, append, check_attachment_id, check_client_id, check_content, find_attachment
-from .models import (
-    Attachment,
-    Chat,
-    ChatStatus,
-    Message,
-    SenderType,
-    Visitor,
-    new_session_id,
-    new_visitor_id,
-)
-from .uploads import check_upload, display_name
-from .visitor_messages import (  # noqa: F401 (re-exported: callers use chat.services)
-    MessageJob,
-    message_job,
-    visitor_message_post,
-    visitor_messages_post,
-)
-from .writer import statements
+from analytics.services import events_record, events_record_committed
+from chat import selectors
+from chat.errors import invalid
+from chat.models import Chat, Message, Visitor, new_session_id, new_visitor_id
+from chat.writer import statements
+from chatelly import async_db, db
 
 logger = logging.getLogger("chatelly.chat")
 
 VISIT_GAP = timedelta(minutes=30)
-
-
-# --- attachments -------------------------------------------------------------
-
-
-@transaction.atomic
-def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id: str, upload) -> Attachment:
-    """Store an uploaded file under a random name, after checking what it really is."""
-    extension, content_type = check_upload(upload)
-    attachment = Attachment(
-        website_id=website_id,
-        uploader_type=uploader_type,
-        uploader_id=uploader_id,
-        name=display_name(upload.name, extension),
-        size=upload.size,
-        content_type=content_type,
-    )
-    upload.seek(0)
-    attachment.file.save(f"upload.{extension}", upload, save=False)
-    try:
-        attachment.save()
-    except Exception:
-        attachment.file.delete(save=False)  # no row, no orphan file
-        raise
-    if website_id is not None:
-        event_record(
-            website_id=website_id,
-            event_type=EventType.FILE_UPLOADED,
-            visitor_id=uploader_id if uploader_type == "visitor" else "",
-            data={"uploader_type": uploader_type, "content_type": content_type, "size": attachment.size},
-        )
-    return attachment
 
 
 # --- visitors ------------------------------------------------------------------
@@ -259,173 +206,3 @@ def visitor_page_view(*, visitor: Visitor, url, title=None, country: str | None 
     where = {"country": country} if country else {}
     _event(visitor, EventType.PAGE_VIEW, url=visitor.page_url, title=visitor.page_title, **where)
     return visitor
-
-
-# --- messages --------------------------------------------------------------------
-
-
-def _lock_active_chat(*, website_id: int, visitor: Visitor) -> Chat | None:
-    return (
-        Chat.objects.select_for_update()
-        .filter(website_id=website_id, visitor_record=visitor, status=ChatStatus.ACTIVE)
-        .first()
-    )
-
-
-def _lock_member_chat(*, user, chat_id) -> Chat:
-    if isinstance(chat_id, bool) or not isinstance(chat_id, int):
-        raise invalid("chat_id must be an integer.", "chat_id")
-    chat = (
-        Chat.objects.select_for_update(of=("self",))
-        .filter(id=chat_id, website__memberships__user=user)
-        .select_related("visitor_record")
-        .first()
-    )
-    if chat is None:
-        raise not_found("No such chat.", "chat_id")
-    return chat
-
-
-def agent_message_post(
-    *,
-    user,
-    chat_id,
-    content,
-    client_id=None,
-    attachment_id=None,
-    client_id_required: bool = False,
-    exclude=None,
-) -> Posted:
-    """An agent's reply: stored, then live to the visitor and the other agents."""
-    client_id = check_client_id(client_id, required=client_id_required)
-    attachment_id = check_attachment_id(attachment_id)
-    content = check_content(content, has_attachment=attachment_id is not None)
-    with transaction.atomic():
-        chat = _lock_member_chat(user=user, chat_id=chat_id)
-        if client_id is not None:
-            earlier = (
-                Message.objects.select_related("attachment").filter(chat=chat, client_id=client_id).first()
-            )
-            if earlier is not None:
-                return Posted(earlier, created=False)
-        if chat.status != ChatStatus.ACTIVE:
-            raise chat_closed()
-        attachment = find_attachment(
-            attachment_id=attachment_id,
-            website_id=chat.website_id,
-            uploader_type="agent",
-            uploader_id=str(user.id),
-        )
-        message = append(
-            chat,
-            exclude=exclude,
-            sender_type=SenderType.AGENT,
-            sender_id=str(user.id),
-            content=content,
-            client_id=client_id,
-            attachment=attachment,
-        )
-    return Posted(message, created=True)
-
-
-# --- chat state -------------------------------------------------------------------
-
-
-def _announce_status(chat: Chat) -> None:
-    realtime.chat_status_on_commit(
-        website_id=chat.website_id,
-        visitor_id=chat.visitor_id,
-        chat_id=chat.id,
-        status=chat.status,
-        assigned_to=chat.assigned_to_id,
-    )
-
-
-def _close(chat: Chat) -> Chat:
-    if chat.status == ChatStatus.CLOSED:
-        return chat
-    chat.status = ChatStatus.CLOSED
-    chat.ended_at = timezone.now()
-    chat.save(update_fields=["status", "ended_at"])
-    _announce_status(chat)
-    event_record(
-        website_id=chat.website_id,
-        event_type=EventType.CHAT_ENDED,
-        visitor_id=chat.visitor_id,
-        session_id=chat.session_id,
-        data={"chat_id": chat.id},
-    )
-    return chat
-
-
-@transaction.atomic
-def chat_close_by_agent(*, user, chat_id) -> Chat:
-    return _close(_lock_member_chat(user=user, chat_id=chat_id))
-
-
-@transaction.atomic
-def chat_close_by_visitor(*, website_id: int, visitor: Visitor) -> Chat | None:
-    chat = _lock_active_chat(website_id=website_id, visitor=visitor)
-    return _close(chat) if chat is not None else None
-
-
-@transaction.atomic
-def chat_close(*, chat: Chat) -> Chat:
-    """For staff and commands: close any chat."""
-    return _close(Chat.objects.select_for_update().get(pk=chat.pk))
-
-
-@transaction.atomic
-def chat_assign(*, user, chat_id, assignee_id) -> Chat:
-    chat = _lock_member_chat(user=user, chat_id=chat_id)
-    if (
-        assignee_id is not None
-        and not Membership.objects.filter(website_id=chat.website_id, user_id=assignee_id).exists()
-    ):
-        raise invalid("Not a member of this chat's website.", "user_id")
-    chat.assigned_to_id = assignee_id
-    chat.save(update_fields=["assigned_to"])
-    _announce_status(chat)
-    return chat
-
-
-def _check_seq(seq) -> int:
-    if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
-        raise invalid("seq must be a non-negative integer.", "seq")
-    return seq
-
-
-def _mark_read(chat: Chat, *, reader: str, seq: int, exclude=None) -> None:
-    others = (
-        [SenderType.VISITOR] if reader == "agent" else [SenderType.AGENT, SenderType.BOT, SenderType.SYSTEM]
-    )
-    Message.objects.filter(chat=chat, seq__lte=seq, sender_type__in=others, read_at__isnull=True).update(
-        read_at=timezone.now()
-    )
-    realtime.read_on_commit(
-        website_id=chat.website_id,
-        visitor_id=chat.visitor_id,
-        chat_id=chat.id,
-        by=reader,
-        seq=seq,
-        exclude=exclude,
-    )
-
-
-@transaction.atomic
-def messages_read_by_agent(*, user, chat_id, seq, exclude=None) -> Chat:
-    seq = _check_seq(seq)
-    chat = _lock_member_chat(user=user, chat_id=chat_id)
-    _mark_read(chat, reader="agent", seq=seq, exclude=exclude)
-    return chat
-
-
-@transaction.atomic
-def messages_read_by_visitor(*, website_id: int, visitor: Visitor, seq) -> Chat | None:
-    seq = _check_seq(seq)
-    chat = Chat.objects.filter(
-        website_id=website_id, visitor_record=visitor, status=ChatStatus.ACTIVE
-    ).first()
-    if chat is not None:
-        _mark_read(chat, reader="visitor", seq=seq)
-    return chat

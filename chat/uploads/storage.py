@@ -3,7 +3,7 @@ rules as local files: images inline, everything else a download, never sniffed."
 
 from storages.backends.s3 import S3Storage
 
-from chat.uploads import ALLOWED, INLINE_TYPES
+from .files import ALLOWED, INLINE_TYPES
 
 
 def object_parameters_for(name: str) -> dict:

@@ -1,4 +1,5 @@
-"""Upload quotas: bytes stored per website, per agent and per visitor over the last day.
+"""Uploads: an attachment stored after checking what the file really is, and the
+upload quotas (bytes stored per website, per agent and per visitor over the last day).
 
 Measured from the attachment rows (size, created_at), so every process counts
 the same uploads. Correct under concurrent uploads: the new row is written
@@ -17,10 +18,11 @@ from django.db import connection, transaction
 from django.db.models import F, Q, Sum, Window
 from django.utils import timezone
 
-from . import services
-from .errors import ChatError
-from .models import Attachment
-from .uploads import check_upload
+from analytics.models import EventType
+from analytics.services import event_record
+from chat.errors import ChatError
+from chat.models import Attachment
+from chat.uploads.files import check_upload, display_name
 
 WINDOW = timedelta(days=1)
 MB = 1024 * 1024
@@ -128,6 +130,35 @@ def _lock(quotas: list[Quota]) -> None:
             )
 
 
+@transaction.atomic
+def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id: str, upload) -> Attachment:
+    """Store an uploaded file under a random name, after checking what it really is."""
+    extension, content_type = check_upload(upload)
+    attachment = Attachment(
+        website_id=website_id,
+        uploader_type=uploader_type,
+        uploader_id=uploader_id,
+        name=display_name(upload.name, extension),
+        size=upload.size,
+        content_type=content_type,
+    )
+    upload.seek(0)
+    attachment.file.save(f"upload.{extension}", upload, save=False)
+    try:
+        attachment.save()
+    except Exception:
+        attachment.file.delete(save=False)  # no row, no orphan file
+        raise
+    if website_id is not None:
+        event_record(
+            website_id=website_id,
+            event_type=EventType.FILE_UPLOADED,
+            visitor_id=uploader_id if uploader_type == "visitor" else "",
+            data={"uploader_type": uploader_type, "content_type": content_type, "size": attachment.size},
+        )
+    return attachment
+
+
 def upload_store(*, website_id: int, uploader_type: str, uploader_id: str, upload) -> Attachment:
     """Store an upload for a website if it fits the quotas it counts toward."""
     check_upload(upload)  # a refused type is a 400 whatever the quotas
@@ -138,7 +169,7 @@ def upload_store(*, website_id: int, uploader_type: str, uploader_id: str, uploa
     attachment = None
     try:
         with transaction.atomic():
-            attachment = services.attachment_create(
+            attachment = attachment_create(
                 website_id=website_id, uploader_type=uploader_type, uploader_id=uploader_id, upload=upload
             )
             _lock(quotas)

@@ -1,6 +1,6 @@
 """The S3 storage's per-file headers (the bucket itself cannot be reached from here)."""
 
-from chatelly.storage import AttachmentS3Storage, object_parameters_for
+from chat.uploads.storage import AttachmentS3Storage, object_parameters_for
 
 
 def test_images_inline_everything_else_a_download():

@@ -1,6 +1,6 @@
-"""What every message write shares: input checks, the next message of a chat,
-and its after-commit effects. Used by `chat.services` (one message) and
-`chat.visitor_messages` (many visitor messages in one transaction)."""
+"""Messages: what every message write shares (input checks, the next message of
+a chat, its after-commit effects) and an agent's message. Visitors' messages
+reuse these from `visitor_messages` (many in one transaction)."""
 
 from dataclasses import dataclass
 
@@ -10,11 +10,12 @@ from django.db.models import Q
 
 from analytics.models import EventType
 from analytics.services import events_record
+from chat.errors import ChatError, chat_closed, invalid, not_found
+from chat.models import Attachment, Chat, ChatStatus, Message, MessageType, SenderType
+from chat.serializers import chat_to_dict, message_to_dict
 from chatelly import metrics, realtime
 
-from .errors import ChatError, invalid, not_found
-from .models import Attachment, Chat, Message, MessageType, SenderType
-from .serializers import chat_to_dict, message_to_dict
+from .chats import lock_member_chat
 
 MAX_CLIENT_ID = 64
 
@@ -177,3 +178,48 @@ def append(chat: Chat, *, exclude: str | None = None, **fields) -> Message:
     chat.save(update_fields=CHAT_FIELDS)
     message_stored(chat, message, exclude=exclude)
     return message
+
+
+# --- an agent's message ---------------------------------------------------------
+
+
+def agent_message_post(
+    *,
+    user,
+    chat_id,
+    content,
+    client_id=None,
+    attachment_id=None,
+    client_id_required: bool = False,
+    exclude=None,
+) -> Posted:
+    """An agent's reply: stored, then live to the visitor and the other agents."""
+    client_id = check_client_id(client_id, required=client_id_required)
+    attachment_id = check_attachment_id(attachment_id)
+    content = check_content(content, has_attachment=attachment_id is not None)
+    with transaction.atomic():
+        chat = lock_member_chat(user=user, chat_id=chat_id)
+        if client_id is not None:
+            earlier = (
+                Message.objects.select_related("attachment").filter(chat=chat, client_id=client_id).first()
+            )
+            if earlier is not None:
+                return Posted(earlier, created=False)
+        if chat.status != ChatStatus.ACTIVE:
+            raise chat_closed()
+        attachment = find_attachment(
+            attachment_id=attachment_id,
+            website_id=chat.website_id,
+            uploader_type="agent",
+            uploader_id=str(user.id),
+        )
+        message = append(
+            chat,
+            exclude=exclude,
+            sender_type=SenderType.AGENT,
+            sender_id=str(user.id),
+            content=content,
+            client_id=client_id,
+            attachment=attachment,
+        )
+    return Posted(message, created=True)

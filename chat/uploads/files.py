@@ -5,7 +5,7 @@ import zipfile
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from .errors import ChatError
+from chat.errors import ChatError
 
 # extension -> content type; what the allow-list of API.md admits.
 ALLOWED = {

@@ -12,9 +12,8 @@ from django.db.models import Exists, OuterRef, Q
 
 from analytics import rollups
 from analytics.models import Event
-
-from .models import Attachment, Chat, Message, Visitor
-from .serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict, visitor_to_dict
+from chat.models import Attachment, Chat, Message, Visitor
+from chat.serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict, visitor_to_dict
 
 
 def _attachments_of_chats(chat_ids) -> Q:
