@@ -6,14 +6,13 @@ from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from rest_framework.exceptions import ValidationError
-from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
+from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from chatelly import realtime
-from chatelly.api.errors import LoginFailed
+from chatelly.errors import InvalidInput, LoginFailed, TokenNotValid
 
 from .models import Plan, User, normalize_email
 from .tokens import VERSION_CLAIM, blacklist_all_refresh_tokens, issue_token_pair
@@ -25,7 +24,7 @@ def _check_password(password: str, *, user: User, field: str) -> None:
     try:
         validate_password(password, user=user)
     except DjangoValidationError as exc:
-        raise ValidationError({field: exc.messages[0]}) from exc
+        raise InvalidInput(exc.messages[0], field=field) from exc
 
 
 def _check_email_free(email: str, *, exclude_id: int | None = None) -> None:
@@ -33,7 +32,7 @@ def _check_email_free(email: str, *, exclude_id: int | None = None) -> None:
     if exclude_id is not None:
         taken = taken.exclude(id=exclude_id)
     if taken.exists():
-        raise ValidationError({"email": EMAIL_TAKEN})
+        raise InvalidInput(EMAIL_TAKEN, field="email")
 
 
 @transaction.atomic
@@ -47,7 +46,7 @@ def user_create(*, email: str, password: str, name: str) -> User:
         with transaction.atomic():
             user.save()
     except IntegrityError as exc:  # a concurrent register with the same email
-        raise ValidationError({"email": EMAIL_TAKEN}) from exc
+        raise InvalidInput(EMAIL_TAKEN, field="email") from exc
     return user
 
 
@@ -77,7 +76,7 @@ def user_update_profile(*, user: User, name: str | None = None, email: str | Non
         with transaction.atomic():
             user.save(update_fields=["email", "name", "updated_at"])
     except IntegrityError as exc:
-        raise ValidationError({"email": EMAIL_TAKEN}) from exc
+        raise InvalidInput(EMAIL_TAKEN, field="email") from exc
     return user
 
 
@@ -107,7 +106,7 @@ def user_set_password(*, user: User, password: str | None) -> User:
 @transaction.atomic
 def user_change_password(*, user: User, current_password: str, new_password: str) -> dict[str, str]:
     if not user.check_password(current_password):
-        raise ValidationError({"current_password": "The current password is wrong."})
+        raise InvalidInput("The current password is wrong.", field="current_password")
     _check_password(new_password, user=user, field="new_password")
     user_set_password(user=user, password=new_password)
     return issue_token_pair(user)
@@ -132,7 +131,7 @@ def user_activate(*, user: User) -> User:
 @transaction.atomic
 def user_set_plan(*, user: User, plan: str) -> User:
     if plan not in Plan.values:
-        raise ValidationError({"plan": f"Unknown plan; one of {', '.join(Plan.values)}."})
+        raise InvalidInput(f"Unknown plan; one of {', '.join(Plan.values)}.", field="plan")
     user.plan = plan
     user.save(update_fields=["plan", "updated_at"])
     return user
@@ -141,7 +140,7 @@ def user_set_plan(*, user: User, plan: str) -> User:
 def _user_of(token: RefreshToken) -> User:
     user = User.objects.filter(id=token.get(jwt_settings.USER_ID_CLAIM)).first()
     if user is None or not user.is_active or token.get(VERSION_CLAIM) != user.token_version:
-        raise InvalidToken()
+        raise TokenNotValid()
     return user
 
 
@@ -149,17 +148,17 @@ def _spend(token: RefreshToken) -> None:
     """Blacklist the token exactly once; a second use (even a racing one) fails."""
     outstanding = OutstandingToken.objects.filter(jti=token[jwt_settings.JTI_CLAIM]).first()
     if outstanding is None:
-        raise InvalidToken()
+        raise TokenNotValid()
     _, created = BlacklistedToken.objects.get_or_create(token=outstanding)
     if not created:
-        raise InvalidToken()
+        raise TokenNotValid()
 
 
 def _parse_refresh(raw: str) -> RefreshToken:
     try:
         return RefreshToken(raw)  # signature, expiry, type and blacklist
     except TokenError as exc:
-        raise InvalidToken() from exc
+        raise TokenNotValid() from exc
 
 
 @transaction.atomic
@@ -186,5 +185,5 @@ def session_logout(*, refresh: str | None) -> None:
     since the cookie is cleared either way."""
     if not refresh:
         return
-    with contextlib.suppress(InvalidToken):
+    with contextlib.suppress(TokenNotValid):
         token_logout(refresh=refresh)

@@ -6,7 +6,8 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
 from django.utils import timezone
-from rest_framework.exceptions import ValidationError
+
+from chatelly.errors import InvalidInput
 
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
@@ -49,7 +50,7 @@ def _zone(raw) -> zoneinfo.ZoneInfo:
             raise ValueError
         return zoneinfo.ZoneInfo(raw)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError, TypeError):
-        raise ValidationError({"tz": "An IANA time zone such as Europe/Berlin."}) from None
+        raise InvalidInput("An IANA time zone such as Europe/Berlin.", field="tz") from None
 
 
 def _day(raw, name: str) -> date | None:
@@ -60,9 +61,9 @@ def _day(raw, name: str) -> date | None:
             raise ValueError
         day = date.fromisoformat(raw)
     except (ValueError, TypeError):
-        raise ValidationError({name: "A date as YYYY-MM-DD."}) from None
+        raise InvalidInput("A date as YYYY-MM-DD.", field=name) from None
     if not FIRST_DAY <= day <= LAST_DAY:
-        raise ValidationError({name: f"A day from {FIRST_DAY} to {LAST_DAY}."})
+        raise InvalidInput(f"A day from {FIRST_DAY} to {LAST_DAY}.", field=name)
     return day
 
 
@@ -79,7 +80,7 @@ def day_range_parse(params) -> DayRange:
     if start is None:
         start = end - timedelta(days=DEFAULT_DAYS - 1)
     if start > end:
-        raise ValidationError({"from": "from is after to."})
+        raise InvalidInput("from is after to.", field="from")
     if (end - start).days + 1 > MAX_DAYS:
-        raise ValidationError({"from": f"The range is longer than {MAX_DAYS} days."})
+        raise InvalidInput(f"The range is longer than {MAX_DAYS} days.", field="from")
     return DayRange(start=start, end=end, zone=zone)

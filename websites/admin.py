@@ -3,7 +3,7 @@
 from django import forms
 from django.contrib import admin, messages
 
-from chatelly.api.errors import PlanLimit
+from chatelly.errors import AppError
 
 from . import services
 from .domains import InvalidDomain, normalize_domain
@@ -42,8 +42,8 @@ class WebsiteForm(forms.ModelForm):
                 services.check_plan(
                     owner=owner, max_users=cleaned.get("max_users"), adding=self.instance.pk is None
                 )
-            except PlanLimit as exc:
-                raise forms.ValidationError(str(exc.detail)) from exc
+            except AppError as exc:
+                raise forms.ValidationError(exc.summary()) from exc
         return cleaned
 
     def clean_settings(self):

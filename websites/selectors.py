@@ -2,7 +2,8 @@
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, QuerySet
-from rest_framework.exceptions import NotFound, PermissionDenied
+
+from chatelly.errors import NotFound, PermissionDenied
 
 from .models import ROLE_RANK, Membership, Role, Website
 

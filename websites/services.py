@@ -2,12 +2,11 @@
 
 from django.conf import settings
 from django.db import transaction
-from rest_framework.exceptions import ValidationError
 
 from accounts.models import User
 from accounts.selectors import user_get_by_email
 from chatelly import realtime
-from chatelly.api.errors import Conflict, PlanLimit
+from chatelly.errors import Conflict, InvalidInput, PlanLimit
 
 from . import widget_cache
 from .domains import InvalidDomain, normalize_domain
@@ -27,22 +26,22 @@ def _clean(fields: dict, *, owner: User) -> dict:
     if "name" in fields:
         name = fields["name"].strip()
         if not name:
-            raise ValidationError({"name": "This field may not be blank."})
+            raise InvalidInput("This field may not be blank.", field="name")
         clean["name"] = name
     if "domain" in fields:
         try:
             clean["domain"] = normalize_domain(fields["domain"])
         except InvalidDomain as exc:
-            raise ValidationError({"domain": str(exc)}) from exc
+            raise InvalidInput(str(exc), field="domain") from exc
     if "settings" in fields:
         try:
             clean["settings"] = validate_settings(fields["settings"])
         except SettingsError as exc:
-            raise ValidationError({exc.path: exc.message}) from exc
+            raise InvalidInput(exc.message, field=exc.path) from exc
     if "max_users" in fields:
         max_users = fields["max_users"]
         if max_users < 1:
-            raise ValidationError({"max_users": "At least 1."})
+            raise InvalidInput("At least 1.", field="max_users")
         check_plan(owner=owner, max_users=max_users)
         clean["max_users"] = max_users
     if "is_active" in fields:
@@ -113,7 +112,7 @@ def website_delete(*, website: Website) -> None:
 
 def _check_assignable_role(role) -> str:
     if role not in (Role.ADMIN, Role.AGENT):
-        raise ValidationError({"role": 'Either "admin" or "agent".'})
+        raise InvalidInput('Either "admin" or "agent".', field="role")
     return role
 
 
@@ -122,7 +121,7 @@ def member_add(*, website: Website, email: str, role: str) -> Membership:
     role = _check_assignable_role(role)
     user = user_get_by_email(email=email)
     if user is None or not user.is_active:
-        raise ValidationError({"email": "No account has this email."})
+        raise InvalidInput("No account has this email.", field="email")
     if Membership.objects.filter(website=website, user=user).exists():
         raise Conflict("This user is already a member of the website.")
     membership = Membership.objects.create(website=website, user=user, role=role)

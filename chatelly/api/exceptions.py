@@ -12,6 +12,8 @@ from rest_framework import exceptions as drf
 from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
+from chatelly.errors import AppError
+
 from .errors import ApiError, RateLimited, error_body
 
 logger = logging.getLogger("chatelly.api")
@@ -53,6 +55,50 @@ def flatten_details(detail, prefix: str = "") -> dict[str, str]:
     return out
 
 
+# AppError code -> HTTP status (API.md "Errors"). A code not here is one of the
+# socket's finer validation codes (too_long, email_required): over HTTP, a
+# validation error of its field.
+APP_ERROR_STATUS: dict[str, int] = {
+    "validation_error": 400,
+    "token_not_valid": 401,
+    "authentication_failed": 401,
+    "permission_denied": 403,
+    "plan_limit": 403,
+    "not_found": 404,
+    "conflict": 409,
+    "chat_closed": 409,
+    "payload_too_large": 413,
+    "rate_limited": 429,
+    "unavailable": 503,
+}
+
+
+def app_error_response(exc: AppError, context) -> Response:
+    """The one mapping of an AppError to the HTTP error shape."""
+    error = exc.code if exc.code in APP_ERROR_STATUS else "validation_error"
+    if error == "not_found" and exc.field is not None and exc.field not in (context.get("kwargs") or {}):
+        # What a body field names was not found (an attachment_id): the URL was,
+        # so it is that field's error; an object the URL names is a 404.
+        error = "validation_error"
+    if error == "validation_error":
+        details = exc.details or {exc.field or "non_field_errors": exc.message}
+        return _response(400, error, "Some fields are invalid.", flatten_details(details))
+    if error == "not_found":  # one message, whether absent or hidden
+        return _response(404, error, "Not found.")
+    exc_status, headers = APP_ERROR_STATUS[error], {}
+    if error == "rate_limited":
+        headers["Retry-After"] = str(max(1, int(getattr(exc, "retry_after", 60))))
+    if error == "token_not_valid":
+        # As DRF answers its own InvalidToken: a challenge, or 403 without one.
+        view = context.get("view")
+        challenge = view.get_authenticate_header(context["request"]) if view is not None else None
+        if challenge:
+            headers["WWW-Authenticate"] = challenge
+        else:
+            exc_status = 403
+    return _response(exc_status, error, exc.message, exc.details, headers)
+
+
 def _response(exc_status: int, error: str, message: str, details=None, headers=None):
     response = Response(error_body(error, message, exc_status, details), status=exc_status)
     for name, value in (headers or {}).items():
@@ -61,6 +107,8 @@ def _response(exc_status: int, error: str, message: str, details=None, headers=N
 
 
 def exception_handler(exc, context):
+    if isinstance(exc, AppError):
+        return app_error_response(exc, context)
     if isinstance(exc, RateLimited):
         return _response(
             exc.status_code, exc.error, str(exc.detail), headers={"Retry-After": str(exc.retry_after)}

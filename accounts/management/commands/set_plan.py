@@ -1,11 +1,11 @@
 """Change a user's plan."""
 
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import ValidationError
 
 from accounts import services
 from accounts.models import Plan
 from accounts.selectors import user_get_by_email
+from chatelly.errors import AppError
 
 
 class Command(BaseCommand):
@@ -21,6 +21,6 @@ class Command(BaseCommand):
             raise CommandError(f"No user with email {email}.")
         try:
             services.user_set_plan(user=user, plan=plan)
-        except ValidationError as exc:
-            raise CommandError(str(exc.detail)) from None
+        except AppError as exc:
+            raise CommandError(exc.summary()) from None
         self.stdout.write(f"{user.email} is now on the {plan} plan")

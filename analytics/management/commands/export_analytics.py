@@ -3,10 +3,10 @@
 import csv
 
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.exceptions import ValidationError
 
 from analytics import selectors
 from analytics.ranges import day_range_parse
+from chatelly.errors import AppError
 from websites.models import Website
 
 
@@ -29,9 +29,8 @@ class Command(BaseCommand):
             raise CommandError(f"No website {website}.")
         try:
             day_range = day_range_parse({"from": start, "to": end, "tz": tz})
-        except ValidationError as exc:
-            problems = "; ".join(f"{k}: {v[0] if isinstance(v, list) else v}" for k, v in exc.detail.items())
-            raise CommandError(problems) from None
+        except AppError as exc:
+            raise CommandError(exc.summary()) from None
         report = selectors.website_report(website=site, day_range=day_range)
         writer = csv.writer(self.stdout, lineterminator="\n")
         writer.writerow(["date", "chats", "messages", "visitors"])
