@@ -59,4 +59,4 @@ async def cache_get(key: str):
         raw = await redis_client.get(backend.make_and_validate_key(key))
     except (aredis.RedisError, OSError):
         return None
-    return None if raw is None else backend._cache._serializer.loads(raw)
+    return None if raw is None else backend.loads(raw)  # chatelly.cache.RedisCache

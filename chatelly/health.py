@@ -37,7 +37,7 @@ def _redis() -> str | None:
     if not settings.REDIS_URL:
         return None  # embedded default: in-process cache and channel layer
     # Django's RedisCache: one PING on its pooled client.
-    client = cache._cache.get_client(write=True)
+    client = cache.redis_client()  # chatelly.cache.RedisCache
     client.ping()
     return None
 

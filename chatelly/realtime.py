@@ -17,10 +17,10 @@ from contextlib import contextmanager
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
-from channels_redis.pubsub import RedisPubSubChannelLayer
 from django.db import transaction
 
 from chatelly import metrics
+from chatelly.channel_layer import RedisPubSubChannelLayer
 
 logger = logging.getLogger("chatelly.realtime")
 
@@ -89,14 +89,15 @@ async def send(group: str, event: dict) -> None:
 async def dispatch(events: list[tuple[str, dict]]) -> None:
     """Send events collected by `deferred()`: the frames for one group in one
     event, and on the Redis pub/sub layer all groups in one pipelined round trip
-    (its own `group_send` takes a lock and a round trip per event)."""
+    (chatelly.channel_layer; its own `group_send` takes a lock and a round trip
+    per event)."""
     events = coalesce(events)
     layer = get_channel_layer()
     if layer is None or not events:
         return
     if isinstance(layer, RedisPubSubChannelLayer):
         try:
-            await _publish_pipelined(layer, events)
+            await layer.group_send_many(events)
             return
         except Exception:
             _count_failure("(pipeline)")
@@ -127,22 +128,6 @@ def coalesce(events: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
         else (group, event)
         for group, event in out
     ]
-
-
-async def _publish_pipelined(layer: RedisPubSubChannelLayer, events: list[tuple[str, dict]]) -> None:
-    # What RedisPubSubLoopLayer.group_send does, per event, but in one pipeline per shard.
-    loop_layer = layer._get_layer()
-    by_shard: dict[int, tuple] = {}
-    for group, event in events:
-        channel = loop_layer._get_group_channel_name(group)
-        shard = loop_layer._get_shard(channel)
-        by_shard.setdefault(id(shard), (shard, []))[1].append((channel, layer.serialize(event)))
-    for shard, items in by_shard.values():
-        shard._ensure_redis()
-        async with shard._redis.pipeline(transaction=False) as pipe:
-            for channel, data in items:
-                pipe.publish(channel, data)
-            await pipe.execute()
 
 
 @contextmanager

@@ -1,14 +1,13 @@
 """The whole-API rate limit per user (per client IP for anonymous calls)."""
 
 from django.conf import settings
-from django_ratelimit import ALL
-from django_ratelimit.core import EXPIRATION_FUDGE, _get_window, _make_cache_key, _split_rate, get_usage
 from redis.exceptions import RedisError
 from rest_framework.throttling import BaseThrottle
 
 from chatelly import aredis, metrics
 
 from .client_ip import client_ip_for_request
+from .ratelimit import RateCounters
 
 GROUP = "api"
 
@@ -26,13 +25,7 @@ class ApiRateThrottle(BaseThrottle):
             key = _user_key(user.pk)
         else:
             key = f"ip:{client_ip_for_request(request)}"
-        usage = get_usage(
-            request,
-            group=GROUP,
-            key=lambda _g, _r: key,
-            rate=settings.CHATELLY_RATE_API,
-            increment=True,
-        )
+        usage = RateCounters.hit(request, group=GROUP, key_value=key, rate=settings.CHATELLY_RATE_API)
         self._wait = usage["time_left"] if usage else 0
         limited = bool(usage and usage["should_limit"])
         if limited:
@@ -50,15 +43,13 @@ async def api_call_counted(user_id: int) -> bool | None:
     client = aredis.client()
     if client is None:
         return None
-    rate = settings.CHATELLY_RATE_API
-    limit, period = _split_rate(rate)
-    value = _user_key(user_id)
-    key = aredis.cache_backend(settings.RATELIMIT_USE_CACHE).make_and_validate_key(
-        _make_cache_key(GROUP, _get_window(value, period), rate, value, ALL)
+    name, limit, expiry = RateCounters.counter(
+        group=GROUP, key_value=_user_key(user_id), rate=settings.CHATELLY_RATE_API
     )
+    key = aredis.cache_backend(settings.RATELIMIT_USE_CACHE).make_and_validate_key(name)
     try:
         async with client.pipeline(transaction=False) as pipe:
-            pipe.set(key, 0, nx=True, ex=period + EXPIRATION_FUDGE)
+            pipe.set(key, 0, nx=True, ex=expiry)
             pipe.incr(key)
             _, count = await pipe.execute()
     except (RedisError, OSError):  # the DRF view answers, through the cache
