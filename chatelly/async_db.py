@@ -2,9 +2,9 @@
 
 Django's ORM is sync: under ASGI every query goes to a thread and back. The
 statements here (the messages page, a visitor's connect) are single
-statements on psycopg's AsyncConnection, a few connections per event loop,
-in autocommit. Only PostgreSQL: on the embedded
-SQLite `available()` is False and callers take the ORM path.
+statements on psycopg's AsyncConnection, from a psycopg-pool
+`AsyncConnectionPool` per event loop, in autocommit. Only PostgreSQL: on the
+embedded SQLite `available()` is False and callers take the ORM path.
 """
 
 import asyncio
@@ -15,42 +15,65 @@ from contextlib import asynccontextmanager
 import psycopg
 from django.conf import settings
 from django.db import connections
+from psycopg_pool import AsyncConnectionPool
 
 from .loops import for_this_loop
 
-DatabaseError = psycopg.Error
+DatabaseError = psycopg.Error  # psycopg_pool's PoolTimeout and PoolClosed are among them
 
-# Connections per event loop (a server process has one loop).
+# Connections per event loop (a server process has one loop), opened as needed.
 MAX_CONNECTIONS = 4
 CONNECT_TIMEOUT_SECONDS = 2
 
 
-class LoopConnections:
-    """A small pool bound to one event loop; connections that broke are dropped."""
+class LoopPool:
+    """psycopg-pool's pool for one event loop, and the connections it made.
+
+    The pool hands out a connection as is (no check: a round trip per
+    statement); one the server dropped fails its statement, the caller takes
+    the thread path, and the pool replaces it when it comes back.
+    """
 
     def __init__(self):
-        self.idle: list[psycopg.AsyncConnection] = []
+        self.made: list[psycopg.AsyncConnection] = []
+        # Callers queue here rather than in the pool: a pool's waiting client is
+        # handed its connection through a condition and a lock, several loop turns
+        # per statement, which cost a quarter of the throughput when all are busy.
         self.slots = asyncio.Semaphore(MAX_CONNECTIONS)
+        self.pool = AsyncConnectionPool(
+            kwargs=_params(),
+            min_size=0,
+            max_size=MAX_CONNECTIONS,
+            # Waiting for a new connection (a slot is held, so one is free or
+            # coming); past it the caller takes the thread path: an unreachable
+            # server never holds a request longer.
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            configure=self._made,
+            open=False,
+            name="chatelly.async_db",
+        )
+
+    async def _made(self, conn: psycopg.AsyncConnection) -> None:
+        self.made = [made for made in self.made if not made.closed]
+        self.made.append(conn)
 
     @asynccontextmanager
     async def connection(self):
         async with self.slots:
-            conn = self.idle.pop() if self.idle else await _connect()
-            try:
+            if self.pool.closed:  # not opened yet: on first use, on this loop
+                await self.pool.open()
+            async with self.pool.connection() as conn:
                 yield conn
-            finally:
-                idle = conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
-                if conn.broken or conn.closed or not idle:
-                    _finish(conn)
-                else:
-                    self.idle.append(conn)
 
     def close(self) -> None:
-        while self.idle:
-            _finish(self.idle.pop())
+        # Synchronous and loop-free: also works for a loop that is already closed
+        # (its runner cancelled the pool's tasks); the pool is dropped with it.
+        for conn in self.made:
+            conn.pgconn.finish()
+        self.made.clear()
 
 
-_by_loop: dict[asyncio.AbstractEventLoop, LoopConnections] = {}
+_by_loop: dict[asyncio.AbstractEventLoop, LoopPool] = {}
 _lock = threading.Lock()
 
 
@@ -74,24 +97,15 @@ def _params() -> dict:
     # The only writes here are visits (chat.services.visitor_session_on_loop):
     # their commits need not wait for the disk (see chatelly.db.commit_without_flush).
     params["options"] = f"{params.get('options', '')} -c synchronous_commit=off".strip()
-    # An unreachable server fails the call (and the caller's thread path answers)
-    # instead of holding the request for the system's TCP timeout.
+    # An unreachable server fails the connection attempt instead of holding it
+    # for the system's TCP timeout.
     params.setdefault("connect_timeout", CONNECT_TIMEOUT_SECONDS)
     return params
 
 
-async def _connect() -> psycopg.AsyncConnection:
-    return await psycopg.AsyncConnection.connect(**_params())
-
-
-def _finish(conn: psycopg.AsyncConnection) -> None:
-    # Synchronous and loop-free: also works for a loop that is already closed.
-    conn.pgconn.finish()
-
-
-def _for_loop() -> LoopConnections:
+def _for_loop() -> LoopPool:
     with _lock:
-        return for_this_loop(_by_loop, LoopConnections, on_forget=LoopConnections.close)
+        return for_this_loop(_by_loop, LoopPool, on_forget=LoopPool.close)
 
 
 async def fetch(sql: str, params: list) -> list[tuple]:
