@@ -3,51 +3,22 @@
 import logging
 import re
 import time
-from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import sync_to_async
-from django.conf import settings
 
-from accounts.models import User
 from chat import presence, selectors, services
 from chat.errors import invalid, not_found
 from chat.serializers import message_to_dict
 from chatelly import metrics, realtime
-from chatelly.api.client_ip import client_ip_for_scope
-from websites.selectors import website_ids_for_user
 
-from .base import ChatSocket, Unavailable
-from .connect_limits import connect_allowed
+from .base import ChatSocket
 from .frames import MAX_INT, is_int_between
+from .handshake import agent_handshake
 from .heartbeat import heartbeat
-from .tickets import ticket_redeem
 
 logger = logging.getLogger("chatelly.sockets.agent")
 
 _CHAT_ID = re.compile(r"[0-9]{1,16}")  # ASCII digits only: "²".isdigit() is true too
-
-
-def _origin_allowed(scope) -> bool:
-    """No Origin (not a browser) is fine; a browser's must be ours or a dashboard's."""
-    headers = dict(scope.get("headers", []))
-    origin = headers.get(b"origin")
-    if origin is None:
-        return True
-    origin = origin.decode("latin-1")
-    if origin in settings.CORS_ALLOWED_ORIGINS:
-        return True
-    host = headers.get(b"host", b"").decode("latin-1").lower()
-    try:
-        return bool(host) and urlsplit(origin).netloc.lower() == host
-    except ValueError:
-        return False
-
-
-def _load_agent(user_id: int):
-    user = User.objects.filter(id=user_id).first()
-    if user is None:
-        return None, []
-    return user, website_ids_for_user(user=user)
 
 
 class AgentSocket(ChatSocket):
@@ -68,31 +39,8 @@ class AgentSocket(ChatSocket):
         return {"user_id": self.user.id if self.user else None, "website_ids": self.website_ids}
 
     async def connect(self):
-        if not _origin_allowed(self.scope):
-            return await self.close()  # before accept: HTTP 403
-        if not await connect_allowed(ip=client_ip_for_scope(self.scope), socket_kind=self.kind):
-            return await self.refuse_handshake()
-        await self.accept()
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        try:
-            redeemed = await sync_to_async(ticket_redeem, thread_sensitive=False)(
-                (query.get("ticket") or [None])[0]
-            )
-        except Exception:
-            logger.warning("ticket lookup failed", exc_info=True)
-            return await self.close_with(realtime.CLOSE_SERVER_ERROR)
-        if redeemed is None:
-            return await self.close_with(realtime.CLOSE_NOT_AUTHENTICATED)
-        user_id, token_version = redeemed
-        try:
-            self.user, self.website_ids = await self.read(_load_agent, user_id=user_id)
-        except Unavailable:
-            await self.send_error("unavailable", "Storage is down; try again later.")
-            return await self.close_with(realtime.CLOSE_SERVER_ERROR)
-        if self.user is None or not self.user.is_active:
-            return await self.close_with(realtime.CLOSE_FORBIDDEN)
-        if self.user.token_version != token_version:  # the password changed since the ticket
-            return await self.close_with(realtime.CLOSE_NOT_AUTHENTICATED)
+        if not await agent_handshake(self):
+            return
         self.chat_sites: dict[int, tuple[int, str]] = {}
         await self.join_groups(
             [realtime.user_group(self.user.id), *(realtime.agents_group(w) for w in self.website_ids)]

@@ -2,25 +2,20 @@
 
 import logging
 import time
-from urllib.parse import parse_qs
 
 from django.conf import settings
 
 from chat import presence, selectors, services
 from chat.errors import ChatError, invalid
-from chat.models import new_visitor_id
 from chat.serializers import chat_to_dict, message_to_dict
 from chat.writer import queue
 from chatelly import metrics, realtime
-from chatelly.api.client_ip import client_ip_for_scope
-from websites.widget_cache import NOT_CACHED, active_site, cached_site
-from widget.cors import site_allows_origin
 
 from .base import ChatSocket, Unavailable
-from .connect_limits import connect_allowed
 from .frames import is_int_between
+from .handshake import header, visitor_handshake
 from .heartbeat import heartbeat
-from .visitor_tokens import visitor_token_make, visitor_token_read
+from .visitor_tokens import visitor_token_make
 
 logger = logging.getLogger("chatelly.sockets.visitor")
 
@@ -28,18 +23,11 @@ BUSY = "The server is busy: nothing was stored, retry later."
 DOWN = "Storage is down: nothing was stored, retry later."
 
 
-def _header(scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", []):
-        if key == name:
-            return value.decode("latin-1")
-    return None
-
-
 def _country(scope) -> str | None:
     """The proxy's country header (CHATELLY_COUNTRY_HEADER) when it holds an
     ISO 3166-1 alpha-2 code; "XX" and anything else mean unknown."""
     name = settings.CHATELLY_COUNTRY_HEADER
-    value = (_header(scope, name.lower().encode("latin-1")) or "").strip().upper() if name else ""
+    value = (header(scope, name.lower().encode("latin-1")) or "").strip().upper() if name else ""
     return value if len(value) == 2 and value.isascii() and value.isalpha() and value != "XX" else None
 
 
@@ -60,27 +48,14 @@ class VisitorSocket(ChatSocket):
     visitor_id: str | None = None
     chat_id: int | None = None
     joined_presence = False
+    known = False
 
     def log_context(self) -> dict:
         return {"visitor_id": self.visitor_id, "website_id": self.site["id"] if self.site else None}
 
     async def connect(self):
-        key = self.scope["url_route"]["kwargs"]["widget_key"]
-        self.site = await cached_site(key)
-        if self.site is NOT_CACHED:
-            try:
-                self.site = await self.read(active_site, widget_key=key)
-            except Unavailable:
-                self.site = None
-        if self.site is None or not site_allows_origin(self.site, _header(self.scope, b"origin")):
-            return await self.close()  # before accept: the handshake gets HTTP 403
-        self.ip = client_ip_for_scope(self.scope)
-        if not await connect_allowed(ip=self.ip, socket_kind=self.kind):
-            return await self.refuse_handshake()
-        query = parse_qs(self.scope.get("query_string", b"").decode("latin-1"))
-        token_visitor = visitor_token_read((query.get("token") or [None])[0], website_id=self.site["id"])
-        self.visitor_id = token_visitor or new_visitor_id()
-        await self.accept()
+        if not await visitor_handshake(self, self.scope["url_route"]["kwargs"]["widget_key"]):
+            return
 
         tabs = await self._join_presence()
         if tabs in presence.REFUSED:
@@ -89,8 +64,8 @@ class VisitorSocket(ChatSocket):
         visit = {
             "website_id": self.site["id"],
             "visitor_id": self.visitor_id,
-            "known": token_visitor is not None,
-            "user_agent": (_header(self.scope, b"user-agent") or "")[:512],
+            "known": self.known,
+            "user_agent": (header(self.scope, b"user-agent") or "")[:512],
         }
         try:
             session = await services.visitor_session_on_loop(**visit)
