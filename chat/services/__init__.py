@@ -1,8 +1,7 @@
-"""The chat app's one write path, for sockets, REST views, admin actions and
-commands alike: each function runs in one transaction and sends its events
-after commit through `chatelly.realtime`. By area: `visitors`, `chats` (state
-and read receipts), `messages` and `visitor_messages` (batched), `uploads`,
-`retention`. Callers use this package: `services.agent_message_post(...)`."""
+"""The chat app's one write path (sockets, views, admin, commands): each function
+runs in one transaction and sends its events after commit via `chatelly.realtime`.
+By area: `visitors`, `chats` (state, read receipts), `messages`, `visitor_messages`
+(batched), `uploads`, `retention`; callers use the names exported here."""
 
 from .chats import (
     chat_assign,

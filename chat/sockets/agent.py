@@ -1,4 +1,5 @@
-"""The agent socket: /ws/agent/?ticket=<ticket> (PROTOCOL.md)."""
+"""The agent socket, /ws/agent/?ticket=<ticket> (docs/protocol.md): frame handlers
+only; the handshake is chat/sockets/handshake.py, the shared base chat/sockets/base.py."""
 
 import logging
 import re

@@ -1,4 +1,6 @@
-"""The visitor socket: /widget/ws/<widget_key>?token=<visitor token> (PROTOCOL.md)."""
+"""The visitor socket, /widget/ws/<widget_key>?token=<visitor token> (docs/protocol.md):
+frame handlers only; the handshake is chat/sockets/handshake.py, messages go to the
+batched writer (chat/writer/queue.py)."""
 
 import logging
 import time
@@ -6,10 +8,11 @@ import time
 from django.conf import settings
 
 from chat import presence, selectors, services
-from chat.errors import ChatError, invalid
+from chat.errors import invalid
 from chat.serializers import chat_to_dict, message_to_dict
 from chat.writer import queue
 from chatelly import metrics, realtime
+from chatelly.errors import AppError
 
 from .base import ChatSocket, Unavailable
 from .frames import is_int_between
@@ -190,8 +193,8 @@ class VisitorSocket(ChatSocket):
                 exclude=self.channel_name,
             )
             stored = queue.batcher().submit(job)
-        except ChatError as exc:
-            return await self.after_writes(self.send_error(exc.code, exc.message, client_id))
+        except AppError as exc:
+            return await self.after_writes(self.send_app_error(exc, client_id))
         except queue.Busy:
             return await self.after_writes(self.send_error("unavailable", BUSY, client_id))
         self.chain_write(self._ack(stored, client_id, time.perf_counter()))
@@ -203,8 +206,8 @@ class VisitorSocket(ChatSocket):
             return await self.send_error("unavailable", DOWN, client_id)
         except Exception:
             return await self.send_error("unavailable", "The message was not stored; retry.", client_id)
-        if isinstance(result, ChatError):
-            return await self.send_error(result.code, result.message, client_id)
+        if isinstance(result, AppError):
+            return await self.send_app_error(result, client_id)
         self.chat_id = result.message.chat_id
         await self.send_frame(
             {"type": "ack", "client_id": result.message.client_id, "message": message_to_dict(result.message)}
