@@ -1,25 +1,23 @@
 """Why a chat write was refused, in the codes of PROTOCOL.md's error frames.
 
-Services raise ChatError; the socket sends it as an `error` frame and the REST
-views turn it into the API's error body (chatelly.api.errors).
+The errors are the project's one hierarchy (chatelly.errors): ChatError is its
+AppError, kept under this name for chat's code, and the helpers below build the
+subclasses chat raises most. The socket sends them as `error` frames and the
+API's exception handler as its error body.
 """
 
+from chatelly.errors import AppError, ChatClosed, InvalidInput, NotFound
 
-class ChatError(Exception):
-    def __init__(self, code: str, message: str, *, field: str | None = None):
-        super().__init__(message)
-        self.code = code
-        self.message = message
-        self.field = field
+ChatError = AppError  # ChatError(code, message, field=...) for the codes without a class
 
 
-def invalid(message: str, field: str | None = None) -> ChatError:
-    return ChatError("validation_error", message, field=field)
+def invalid(message: str, field: str | None = None) -> InvalidInput:
+    return InvalidInput(message, field=field)
 
 
-def not_found(message: str = "Not found.", field: str | None = None) -> ChatError:
-    return ChatError("not_found", message, field=field)
+def not_found(message: str = "Not found.", field: str | None = None) -> NotFound:
+    return NotFound(message, field=field)
 
 
-def chat_closed() -> ChatError:
-    return ChatError("chat_closed", "The chat is closed.")
+def chat_closed() -> ChatClosed:
+    return ChatClosed()

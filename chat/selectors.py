@@ -4,9 +4,9 @@ from datetime import timedelta
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
-from rest_framework.exceptions import NotFound
 
 from analytics.models import Event, EventType
+from chatelly.errors import NotFound
 
 from .models import LAST_ACTIVITY, Chat, ChatStatus, Message, SenderType, Visitor
 

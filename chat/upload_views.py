@@ -1,11 +1,8 @@
-"""What both upload endpoints share: the early size check and error mapping."""
+"""What both upload endpoints share: the early size check."""
 
 from django.conf import settings
-from rest_framework.exceptions import ValidationError
 
-from chatelly.api.errors import PayloadTooLarge, RateLimited
-
-from .errors import ChatError
+from chatelly.errors import PayloadTooLarge
 
 MULTIPART_OVERHEAD = 64 * 1024
 
@@ -19,11 +16,3 @@ def refuse_oversize_body(request) -> None:
     limit = settings.CHATELLY_MAX_UPLOAD_MB * 1024 * 1024
     if length > limit + MULTIPART_OVERHEAD:
         raise PayloadTooLarge(f"The file is larger than {settings.CHATELLY_MAX_UPLOAD_MB} MB.")
-
-
-def upload_error(exc: ChatError) -> Exception:
-    if exc.code == "payload_too_large":
-        return PayloadTooLarge(exc.message)
-    if exc.code == "rate_limited":  # over an upload quota (chat.services.uploads)
-        return RateLimited(getattr(exc, "retry_after", 60), exc.message)
-    return ValidationError({"file": exc.message})

@@ -3,12 +3,11 @@
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field
 from rest_framework import serializers, status
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import ValidationError
 from rest_framework.parsers import MultiPartParser
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chatelly.api.errors import ChatClosed
 from chatelly.api.fields import NOT_BLANK
 from chatelly.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from chatelly.api.params import choice_param, int_param, text_param
@@ -18,7 +17,6 @@ from chatelly.api.validation import valid_data
 from websites.selectors import website_get_for_user, website_ids_for_user
 
 from . import selectors, services
-from .errors import ChatError
 from .message_page import MAX_SEQ, page_params, with_fast_get
 from .serializers import (
     AgentMessageInput,
@@ -39,7 +37,7 @@ from .serializers import (
 from .services import upload_store
 from .services.messages import MAX_CLIENT_ID
 from .sockets.tickets import TICKET_SECONDS, ticket_issue
-from .upload_views import refuse_oversize_body, upload_error
+from .upload_views import refuse_oversize_body
 
 NO_NUL = {"type": "string", "pattern": "^[^\\x00]*$"}  # PostgreSQL compares no U+0000: a 400
 
@@ -65,21 +63,9 @@ class AgentMessageRequest(serializers.Serializer):
     )
 
 
-def api_error(exc: ChatError) -> Exception:
-    """A service's ChatError as the API's error."""
-    if exc.code == "chat_closed":
-        return ChatClosed()
-    if exc.code == "not_found" and exc.field in (None, "chat_id"):
-        return NotFound()
-    return ValidationError({exc.field or "non_field_errors": exc.message})
-
-
 def _change_then_show(request, chat_id, service, **kwargs) -> Response:
     """Run a chat service as the caller, then answer the chat as it is now."""
-    try:
-        service(user=request.user, chat_id=chat_id, **kwargs)
-    except ChatError as exc:
-        raise api_error(exc) from exc
+    service(user=request.user, chat_id=chat_id, **kwargs)
     return Response(chat_to_dict(selectors.chat_get_for_user(user=request.user, chat_id=chat_id)))
 
 
@@ -274,10 +260,7 @@ class ChatMessagesView(APIView):
     )
     def post(self, request, chat_id):
         data = valid_data(AgentMessageInput, request)
-        try:
-            posted = services.agent_message_post(user=request.user, chat_id=chat_id, **data)
-        except ChatError as exc:
-            raise api_error(exc) from exc
+        posted = services.agent_message_post(user=request.user, chat_id=chat_id, **data)
         code = status.HTTP_201_CREATED if posted.created else status.HTTP_200_OK
         return Response(message_to_dict(posted.message), status=code)
 
@@ -341,13 +324,10 @@ class AgentUploadView(APIView):
         refuse_oversize_body(request)
         website_id = valid_data(UploadWebsiteInput, request)["website_id"]
         website = website_get_for_user(user=request.user, website_id=website_id)
-        try:
-            attachment = upload_store(
-                website_id=website.id,
-                uploader_type="agent",
-                uploader_id=str(request.user.id),
-                upload=request.FILES.get("file"),
-            )
-        except ChatError as exc:
-            raise upload_error(exc) from exc
+        attachment = upload_store(
+            website_id=website.id,
+            uploader_type="agent",
+            uploader_id=str(request.user.id),
+            upload=request.FILES.get("file"),
+        )
         return Response(attachment_to_dict(attachment), status=status.HTTP_201_CREATED)

@@ -9,12 +9,11 @@ from rest_framework.response import Response
 from rest_framework_simplejwt.exceptions import InvalidToken
 
 from chat import presence
-from chat.errors import ChatError
 from chat.selectors import visitor_exists
 from chat.serializers import AttachmentSchema, UploadSchema, attachment_to_dict
 from chat.services import upload_store
 from chat.sockets.visitor_tokens import visitor_token_read
-from chat.upload_views import refuse_oversize_body, upload_error
+from chat.upload_views import refuse_oversize_body
 from chatelly.api.client_ip import client_ip_for_request
 from chatelly.api.public import PublicView
 from chatelly.api.ratelimit import enforce_rate
@@ -147,15 +146,12 @@ class WidgetUploadView(WidgetView):
         visitor_id = visitor_token_read(request.headers.get("X-Visitor-Token"), website_id=site["id"])
         if visitor_id is None or not visitor_exists(website_id=site["id"], visitor_id=visitor_id):
             raise InvalidToken("The visitor token is missing or not valid.")
-        try:
-            attachment = upload_store(
-                website_id=site["id"],
-                uploader_type="visitor",
-                uploader_id=visitor_id,
-                upload=request.FILES.get("file"),
-            )
-        except ChatError as exc:
-            raise upload_error(exc) from exc
+        attachment = upload_store(
+            website_id=site["id"],
+            uploader_type="visitor",
+            uploader_id=visitor_id,
+            upload=request.FILES.get("file"),
+        )
         return Response(attachment_to_dict(attachment), status=201)
 
 

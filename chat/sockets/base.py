@@ -15,8 +15,8 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.db import InterfaceError, OperationalError
 
-from chat.errors import ChatError
 from chatelly import metrics, realtime
+from chatelly.errors import AppError, error_frame, frame_of
 from chatelly.logs import socket_log
 
 from . import budgets, drain
@@ -158,10 +158,11 @@ class ChatSocket(AsyncWebsocketConsumer):
             await self.send(text_data=frame_text(frame))
 
     async def send_error(self, code: str, message: str, client_id=None) -> None:
-        frame = {"type": "error", "code": code, "message": message}
-        if isinstance(client_id, str):
-            frame["client_id"] = client_id
-        await self.send_frame(frame)
+        await self.send_frame(frame_of(code, message, client_id))
+
+    async def send_app_error(self, exc: AppError, client_id=None) -> None:
+        """A service's refusal, as PROTOCOL.md's `error` frame."""
+        await self.send_frame(error_frame(exc, client_id))
 
     async def close_with(self, code: int) -> None:
         """Close from the server's side, after the acks of every message this socket
@@ -214,8 +215,8 @@ class ChatSocket(AsyncWebsocketConsumer):
             await self.writes_done()  # e.g. `end` after `message`: the message is stored first
         try:
             await getattr(self, handler)(frame)
-        except ChatError as exc:
-            await self.send_error(exc.code, exc.message, client_id)
+        except AppError as exc:
+            await self.send_app_error(exc, client_id)
         except Unavailable:
             await self.send_error(
                 "unavailable", "Storage is down: nothing was stored, retry later.", client_id

@@ -14,7 +14,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken, TokenError
 
 from chatelly.errors import AppError
 
-from .errors import ApiError, RateLimited, error_body
+from .errors import error_body
 
 logger = logging.getLogger("chatelly.api")
 
@@ -109,12 +109,6 @@ def _response(exc_status: int, error: str, message: str, details=None, headers=N
 def exception_handler(exc, context):
     if isinstance(exc, AppError):
         return app_error_response(exc, context)
-    if isinstance(exc, RateLimited):
-        return _response(
-            exc.status_code, exc.error, str(exc.detail), headers={"Retry-After": str(exc.retry_after)}
-        )
-    if isinstance(exc, ApiError):
-        return _response(exc.status_code, exc.error, str(exc.detail), exc.details)
     if isinstance(exc, drf.Throttled):
         wait = max(1, int(exc.wait or 1))
         return _response(
