@@ -479,9 +479,15 @@ def test_history_pages_up_attachments_go_both_ways_and_the_chat_closes(
     anchor.scroll_into_view_if_needed()
     log.evaluate("el => { el.scrollTop = 0; }")
     expect(log.get_by_text("Old message 31", exact=True)).to_be_attached()
-    box = anchor.bounding_box()
-    log_box = log.bounding_box()
-    assert log_box["y"] <= box["y"] <= log_box["y"] + log_box["height"], (box, log_box)
+    # Within the log's box (polled: under load the page may still be laying out).
+    page.wait_for_function(
+        """([log, anchor]) => {
+          const outer = log.getBoundingClientRect(), inner = anchor.getBoundingClientRect();
+          return outer.top <= inner.top && inner.top <= outer.bottom;
+        }""",
+        arg=[log.element_handle(), anchor.element_handle()],
+        timeout=5000,
+    )
     page.get_by_role("button", name="Load earlier messages").click()  # by keyboard too
     expect(log.get_by_text("Old message 1", exact=True)).to_be_attached()
     expect(page.get_by_role("button", name="Load earlier messages")).to_be_hidden()
