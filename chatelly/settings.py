@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "websites",
     "chat",
     "analytics",
+    "reports",
     "widget",
     "loadtest",
 ]

@@ -15,7 +15,7 @@ api_v1 = [
     path("user/", include(user_urlpatterns)),
     path("", include("websites.urls")),
     path("", include("chat.urls")),
-    path("", include("analytics.urls")),
+    path("", include("reports.urls")),
     *both("schema", SpectacularAPIView.as_view(), "schema"),
     *both("docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
 ]

@@ -1,10 +1,7 @@
 """Events are recorded where things happen, and recording can never break the message path."""
 
-from io import StringIO
-
 import pytest
 from channels.db import database_sync_to_async
-from django.core.management import CommandError, call_command
 from django.db import connection
 
 from analytics import services as analytics_services
@@ -92,25 +89,6 @@ async def test_a_socket_session_records_widget_loaded(site):
         lambda: list(Event.objects.values_list("event_type", "visitor_id"))
     )()
     assert ("widget_loaded", session["visitor_id"]) in kinds
-
-
-@pytest.mark.django_db
-def test_export_analytics_command(site, django_capture_on_commit_callbacks):
-    with django_capture_on_commit_callbacks(execute=True):
-        post(site, chat_services.visitor_connect(website_id=site.id, visitor_id=None))
-    analytics_services.flush()
-    out = StringIO()
-    call_command("export_analytics", "--website", str(site.id), stdout=out)
-    lines = out.getvalue().splitlines()
-    assert lines[0] == "date,chats,messages,visitors"
-    assert len(lines) == 31
-    assert lines[-1].endswith(",1,1,1")
-    with pytest.raises(CommandError):
-        call_command("export_analytics", "--website", "999999", stdout=StringIO())
-    with pytest.raises(CommandError, match="from"):
-        call_command(
-            "export_analytics", "--website", str(site.id), "--from", "2026-05-01", "--to", "2026-04-01"
-        )
 
 
 @pytest.mark.django_db

@@ -13,10 +13,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from analytics import rollups, selectors
+from analytics import rollups
 from analytics.models import Event
-from analytics.ranges import DayRange, day_range_parse
 from chat.models import Chat, Message
+from reports import selectors
+from reports.ranges import DayRange, day_range_parse
 from websites.models import Website
 
 START, END = "<!-- analytics:start -->", "<!-- analytics:end -->"
@@ -103,7 +104,7 @@ class Command(BaseCommand):
             f"{_cpus()} cores), {version.split(' on ')[0]}.",
             f"Data: one website with {counts['chats']:,} chats, {counts['messages']:,} messages and "
             f"{counts['events']:,} events over the last 365 days (`manage.py analytics_seed`).",
-            f"`GET /api/v1/analytics/websites/{site.id}` computed by `analytics.selectors.website_report`, "
+            f"`GET /api/v1/analytics/websites/{site.id}` computed by `reports.selectors.website_report`, "
             f"tz `{tz}`, {runs} runs after a warm-up:",
             "",
             "| range | median | max | SQL queries | target | first request (builds rollups) |",

@@ -14,10 +14,10 @@ from django.db import connection, transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc, TruncDate
 
+from analytics import rollups
+from analytics.models import DailyVisitors, Event, EventType, Rollup
 from chat.models import Chat, ChatStatus, Message
 
-from . import rollups
-from .models import DailyVisitors, Event, EventType, Rollup
 from .ranges import DayRange
 
 SENDERS = ("visitor", "agent", "bot", "system")

@@ -4,9 +4,9 @@ import csv
 
 from django.core.management.base import BaseCommand, CommandError
 
-from analytics import selectors
-from analytics.ranges import day_range_parse
 from chatelly.errors import AppError
+from reports import selectors
+from reports.ranges import day_range_parse
 from websites.models import Website
 
 
