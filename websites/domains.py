@@ -10,6 +10,8 @@ import ipaddress
 import re
 from urllib.parse import urlsplit
 
+from django.conf import settings
+
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
 
@@ -102,3 +104,13 @@ def origin_allowed(origin: str | None, *, domain: str, allowed_origins: list[str
         return True
     normalized = normalize_origin(origin)
     return normalized is not None and normalized in allowed_origins
+
+
+def site_allows_origin(site: dict, origin: str | None) -> bool:
+    """Whether a page on `origin` may use this website's widget (a site snapshot)."""
+    return origin_allowed(
+        origin,
+        domain=site["domain"],
+        allowed_origins=site["settings"].get("allowed_origins", []),
+        dev=not settings.PRODUCTION,
+    )

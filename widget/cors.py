@@ -6,22 +6,11 @@ website's domain (any scheme and port, wildcards honoured) or one of its
 included, gets no CORS header at all.
 """
 
-from django.conf import settings
-
-from websites.domains import origin_allowed
+from websites.domains import site_allows_origin
 
 ALLOWED_METHODS = "GET, POST, OPTIONS"
 ALLOWED_HEADERS = "Content-Type, X-Visitor-Token"
 PREFLIGHT_MAX_AGE = "600"
-
-
-def site_allows_origin(site: dict, origin: str | None) -> bool:
-    return origin_allowed(
-        origin,
-        domain=site["domain"],
-        allowed_origins=site["settings"].get("allowed_origins", []),
-        dev=not settings.PRODUCTION,
-    )
 
 
 def add_cors_headers(response, *, site: dict | None, origin: str | None, preflight: bool = False):

@@ -13,9 +13,9 @@ from accounts.models import User
 from chat.models import new_visitor_id
 from chatelly import realtime
 from chatelly.api.client_ip import client_ip_for_scope
+from websites.domains import site_allows_origin
 from websites.selectors import website_ids_for_user
 from websites.widget_cache import NOT_CACHED, active_site, cached_site
-from widget.cors import site_allows_origin
 
 from .base import Unavailable
 from .connect_limits import connect_allowed
