@@ -1,14 +1,12 @@
 """Why a chat write was refused, in the codes of PROTOCOL.md's error frames.
 
-The errors are the project's one hierarchy (chatelly.errors): ChatError is its
-AppError, kept under this name for chat's code, and the helpers below build the
-subclasses chat raises most. The socket sends them as `error` frames and the
-API's exception handler as its error body.
+The errors are the project's one hierarchy (chatelly.errors: AppError and its
+subclasses); the helpers below build the subclasses chat raises most. The
+socket sends them as `error` frames and the API's exception handler as its
+error body.
 """
 
-from chatelly.errors import AppError, ChatClosed, InvalidInput, NotFound
-
-ChatError = AppError  # ChatError(code, message, field=...) for the codes without a class
+from chatelly.errors import ChatClosed, InvalidInput, NotFound
 
 
 def invalid(message: str, field: str | None = None) -> InvalidInput:

@@ -10,10 +10,11 @@ from django.db.models import Q
 
 from analytics.models import EventType
 from analytics.services import events_record
-from chat.errors import ChatError, chat_closed, invalid, not_found
+from chat.errors import chat_closed, invalid, not_found
 from chat.models import Attachment, Chat, ChatStatus, Message, MessageType, SenderType
 from chat.serializers import chat_to_dict, message_to_dict
 from chatelly import metrics, realtime
+from chatelly.errors import TooLong
 
 from .chats import lock_member_chat
 
@@ -33,8 +34,7 @@ def check_content(content, *, has_attachment: bool) -> str:
     if not isinstance(content, str):
         raise invalid("content must be a string.", "content")
     if len(content) > settings.CHATELLY_MAX_MESSAGE_CHARS:
-        raise ChatError(
-            "too_long",
+        raise TooLong(
             f"content is longer than {settings.CHATELLY_MAX_MESSAGE_CHARS} characters.",
             field="content",
         )

@@ -20,9 +20,9 @@ from django.utils import timezone
 
 from analytics.models import EventType
 from analytics.services import event_record
-from chat.errors import ChatError
 from chat.models import Attachment
 from chat.uploads.files import check_upload, display_name
+from chatelly.errors import PayloadTooLarge, RateLimited
 
 WINDOW = timedelta(days=1)
 MB = 1024 * 1024
@@ -31,12 +31,11 @@ MB = 1024 * 1024
 _LOCK_NAMESPACE = {"website": 0x43480101, "user": 0x43480102, "visitor": 0x43480103}
 
 
-class QuotaExceeded(ChatError):
+class QuotaExceeded(RateLimited):
     """Over a quota: retry when enough of the last day's uploads leave the window."""
 
     def __init__(self, message: str, *, retry_after: int):
-        super().__init__("rate_limited", message, field="file")
-        self.retry_after = retry_after
+        super().__init__(message, retry_after=retry_after, field="file")
 
 
 @dataclass(frozen=True)
@@ -92,8 +91,7 @@ _WHOSE = {"website": "This website's", "user": "Your", "visitor": "Your"}
 def _check(quota: Quota, *, size: int, since, exclude_id: int | None = None) -> None:
     """Refuse `size` more bytes when the window already holds too many."""
     if size > quota.limit:
-        raise ChatError(
-            "payload_too_large",
+        raise PayloadTooLarge(
             f"The file is larger than the daily upload quota ({quota.limit_mb} MB).",
             field="file",
         )

@@ -16,9 +16,9 @@ from django.db import IntegrityError, transaction
 from django.db.models import Max
 
 from chat import bot
-from chat.errors import ChatError
 from chat.models import Attachment, Chat, ChatStatus, Message, SenderType, Visitor
 from chat.writer import statements
+from chatelly.errors import AppError, EmailRequired
 
 from .messages import (
     Posted,
@@ -47,11 +47,11 @@ class MessageJob:
     attachment_id: int | None = None
     exclude: str | None = None  # the sending socket: it gets an ack instead
     attachment: Attachment | None = field(default=None, repr=False)
-    result: Posted | ChatError | None = field(default=None, repr=False)
+    result: Posted | AppError | None = field(default=None, repr=False)
 
 
 def message_job(*, site: dict, visitor: Visitor, content, client_id, attachment_id=None, exclude=None):
-    """A checked job, or ChatError for a bad field (nothing is stored)."""
+    """A checked job, or AppError for a bad field (nothing is stored)."""
     client_id = check_client_id(client_id, required=True)
     attachment_id = check_attachment_id(attachment_id)
     content = check_content(content, has_attachment=attachment_id is not None)
@@ -61,7 +61,7 @@ def message_job(*, site: dict, visitor: Visitor, content, client_id, attachment_
 def visitor_message_post(
     *, site: dict, visitor: Visitor, content, client_id, attachment_id=None, exclude: str | None = None
 ) -> Posted:
-    """One visitor message (raises ChatError); the same path as a batch of one."""
+    """One visitor message (raises AppError); the same path as a batch of one."""
     job = message_job(
         site=site,
         visitor=visitor,
@@ -71,14 +71,14 @@ def visitor_message_post(
         exclude=exclude,
     )
     visitor_messages_post(jobs=[job])
-    if isinstance(job.result, ChatError):
+    if isinstance(job.result, AppError):
         raise job.result
     return job.result
 
 
 def visitor_messages_post(*, jobs: list[MessageJob]) -> None:
     """Store the jobs' messages in one transaction; each job's `result` is set to a
-    Posted or a ChatError. Retried when another process opened one of the chats at
+    Posted or an AppError. Retried when another process opened one of the chats at
     the same moment (the one-active-chat index refused our insert)."""
     for attempt in range(CONFLICT_RETRIES + 1):
         for job in jobs:
@@ -150,9 +150,7 @@ def _check_email(jobs: list[MessageJob]) -> None:
     for job in missing:
         job.visitor.email = emails.get(job.visitor.pk) or ""
         if not job.visitor.email:
-            job.result = ChatError(
-                "email_required", "Give an email address (identify) before the first message."
-            )
+            job.result = EmailRequired()
 
 
 def _check_attachments(jobs: list[MessageJob]) -> None:
@@ -170,7 +168,7 @@ def _check_attachments(jobs: list[MessageJob]) -> None:
                 uploader_type="visitor",
                 uploader_id=job.visitor.visitor_id,
             )
-        except ChatError as exc:
+        except AppError as exc:
             job.result = exc
 
 

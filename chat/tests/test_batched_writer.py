@@ -11,9 +11,9 @@ from django.db import close_old_connections, connection
 from django.test.utils import CaptureQueriesContext
 
 from chat import services
-from chat.errors import ChatError
 from chat.models import Attachment, Chat, ChatStatus, Message
 from chat.writer import queue
+from chatelly.errors import AppError
 from testsupport.communicator import connected_visitor
 
 
@@ -108,7 +108,7 @@ def test_one_bad_job_fails_alone(site):
         site=_snapshot(site), visitor=visitors[1], content="", client_id="bad", attachment_id=foreign.id
     )
     services.visitor_messages_post(jobs=jobs)
-    assert isinstance(jobs[1].result, ChatError) and jobs[1].result.code == "not_found"
+    assert isinstance(jobs[1].result, AppError) and jobs[1].result.code == "not_found"
     assert jobs[0].result.created and jobs[2].result.created
     assert not Chat.objects.filter(visitor_record=visitors[1]).exists()
 
@@ -121,7 +121,7 @@ def test_require_email_refuses_only_the_visitors_without_one(make_site):
     jobs = _jobs(site, [with_email, without])
     services.visitor_messages_post(jobs=jobs)
     assert jobs[0].result.created
-    assert isinstance(jobs[1].result, ChatError) and jobs[1].result.code == "email_required"
+    assert isinstance(jobs[1].result, AppError) and jobs[1].result.code == "email_required"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ import zipfile
 from django.conf import settings
 from django.core.files.uploadedfile import UploadedFile
 
-from chat.errors import ChatError
+from chatelly.errors import InvalidInput, PayloadTooLarge
 
 # extension -> content type; what the allow-list of API.md admits.
 ALLOWED = {
@@ -24,9 +24,9 @@ INLINE_TYPES = frozenset({"image/png", "image/jpeg", "image/gif", "image/webp"})
 ALLOWED_LIST = "images (png, jpeg, gif, webp), pdf, txt, csv, docx, xlsx or zip"
 
 
-class TooLarge(ChatError):
+class TooLarge(PayloadTooLarge):
     def __init__(self, limit_mb: int):
-        super().__init__("payload_too_large", f"The file is larger than {limit_mb} MB.", field="file")
+        super().__init__(f"The file is larger than {limit_mb} MB.", field="file")
 
 
 def _office_kind(upload: UploadedFile) -> str | None:
@@ -85,19 +85,17 @@ def detect_kind(upload: UploadedFile) -> str | None:
 
 
 def check_upload(upload) -> tuple[str, str]:
-    """(extension, content type) of an acceptable upload; ChatError otherwise."""
+    """(extension, content type) of an acceptable upload; InvalidInput or TooLarge otherwise."""
     if upload is None or not isinstance(upload, UploadedFile):
-        raise ChatError("validation_error", "Send the file as multipart form field `file`.", field="file")
+        raise InvalidInput("Send the file as multipart form field `file`.", field="file")
     limit_mb = settings.CHATELLY_MAX_UPLOAD_MB
     if upload.size > limit_mb * 1024 * 1024:
         raise TooLarge(limit_mb)
     if upload.size == 0:
-        raise ChatError("validation_error", "The file is empty.", field="file")
+        raise InvalidInput("The file is empty.", field="file")
     kind = detect_kind(upload)
     if kind is None:
-        raise ChatError(
-            "validation_error", f"This type of file is not accepted; send {ALLOWED_LIST}.", field="file"
-        )
+        raise InvalidInput(f"This type of file is not accepted; send {ALLOWED_LIST}.", field="file")
     return kind, ALLOWED[kind]
 
 

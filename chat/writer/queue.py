@@ -49,7 +49,7 @@ class MessageBatcher:
         self._sending: asyncio.Task | None = None
 
     def submit(self, job: services.MessageJob) -> asyncio.Future:
-        """A future of the job's result (Posted or ChatError); raises Busy when overloaded."""
+        """A future of the job's result (Posted or AppError); raises Busy when overloaded."""
         now = time.monotonic()
         if self._queue and now - self._queue[0][2] > self.max_wait:
             metrics.RATE_LIMITED.labels(scope="write_queue").inc()

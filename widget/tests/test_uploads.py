@@ -187,11 +187,11 @@ def test_a_visitor_message_with_an_upload(api, website, token, visitor, django_c
 
 
 def test_another_visitors_upload_is_not_found(api, website, token):
-    from chat.errors import ChatError
+    from chatelly.errors import AppError
 
     attachment = upload(api, website, token).json()
     stranger = chat_services.visitor_connect(website_id=website.id, visitor_id=None)
-    with pytest.raises(ChatError) as refused:
+    with pytest.raises(AppError) as refused:
         chat_services.visitor_message_post(
             site={"id": website.id, "settings": {}},
             visitor=stranger,
@@ -329,9 +329,9 @@ def test_an_upload_of_another_website_cannot_be_attached(user, website, make_web
     # Nor can a visitor of another website attach this website's visitor upload.
     visitor_upload = upload(APIClient(), website, token).json()
     stranger = chat_services.visitor_connect(website_id=other.id, visitor_id=None)
-    from chat.errors import ChatError
+    from chatelly.errors import AppError
 
-    with pytest.raises(ChatError) as not_theirs:
+    with pytest.raises(AppError) as not_theirs:
         chat_services.visitor_message_post(
             site={"id": other.id, "settings": {}},
             visitor=stranger,
