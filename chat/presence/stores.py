@@ -71,7 +71,7 @@ class RedisStore:
         self._scripts: dict = {}
 
     def _client(self):
-        return cache._cache.get_client(write=True)
+        return cache.redis_client(write=True)  # chatelly.cache.RedisCache
 
     def _run(self, source: str, keys: list[str], args: list) -> int:
         client = self._client()

@@ -4,9 +4,9 @@ unless nginx takes /media/ over, with the same headers: deploy/nginx.conf)."""
 
 import mimetypes
 
+from django.core.exceptions import SuspiciousFileOperation
 from django.core.files.storage import default_storage
 from django.http import FileResponse, Http404
-from django.utils._os import safe_join
 
 from chat.models import Attachment
 from chatelly.api.views import get_only
@@ -17,8 +17,8 @@ from .files import INLINE_TYPES
 @get_only
 def serve_media(request, path: str):
     try:
-        full_path = safe_join(str(default_storage.location), path)
-    except Exception:  # a path that leaves MEDIA_ROOT
+        full_path = default_storage.path(path)
+    except SuspiciousFileOperation:  # a path that leaves MEDIA_ROOT
         raise Http404() from None
     attachment = Attachment.objects.filter(file=path).only("name", "content_type").first()
     if attachment is None:
