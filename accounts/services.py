@@ -156,7 +156,8 @@ def _spend(token: RefreshToken) -> None:
 
 def _parse_refresh(raw: str) -> RefreshToken:
     try:
-        return RefreshToken(raw)  # signature, expiry, type and blacklist
+        # simplejwt annotates `token` as a Token, but it takes the encoded string.
+        return RefreshToken(raw)  # type: ignore[arg-type]  # signature, expiry, type and blacklist
     except TokenError as exc:
         raise TokenNotValid() from exc
 

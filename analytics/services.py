@@ -12,6 +12,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 from django.db import close_old_connections, connection, transaction
@@ -59,7 +61,12 @@ def events_record(events: list[dict]) -> None:
     """Several events (each as `event_record`'s arguments), with one commit hook."""
     rows = _rows(events)
     if rows:
-        transaction.on_commit(lambda: [_enqueue(row) for row in rows])
+        transaction.on_commit(lambda: _enqueue_all(rows))
+
+
+def _enqueue_all(rows: list[tuple]) -> None:
+    for row in rows:
+        _enqueue(row)
 
 
 def events_record_committed(events: list[dict]) -> None:
@@ -147,11 +154,11 @@ def _insert(batch: list[tuple]) -> None:
     """One statement per batch. On PostgreSQL its text is the same for every batch
     (arrays through unnest), so the per-row cost is only the values' encoding."""
     if connection.vendor != "postgresql":
-        names = [name for name, _ in _COLUMNS]
+        fields = [name for name, _ in _COLUMNS]
         with transaction.atomic():
-            Event.objects.bulk_create([Event(**dict(zip(names, row, strict=True))) for row in batch])
+            Event.objects.bulk_create([Event(**dict(zip(fields, row, strict=True))) for row in batch])
         return
-    columns = list(zip(*batch, strict=True))
+    columns: list[Sequence[Any]] = list(zip(*batch, strict=True))
     columns[2] = [json.dumps(data) for data in columns[2]]
     names = ", ".join(name for name, _ in _COLUMNS)
     arrays = ", ".join(f"%s::{kind}[]" for _, kind in _COLUMNS)

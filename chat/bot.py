@@ -8,6 +8,7 @@ import re
 
 from chat import presence
 from chat.models import Chat
+from websites.widget_cache import SiteSnapshot
 
 logger = logging.getLogger("chatelly.chat")
 
@@ -26,7 +27,7 @@ def _agents_online(website_id: int, known: dict[int, bool]) -> bool:
     return known[website_id]
 
 
-def replies(chat: Chat, *, site: dict, content: str, first: bool, online: dict) -> list[str]:
+def replies(chat: Chat, *, site: SiteSnapshot, content: str, first: bool, online: dict) -> list[str]:
     """What the bot says after this visitor message; `online` caches presence per website
     for the batch (a lookup that fails counts as online: never claim everyone is away)."""
     site_settings = site["settings"]

@@ -96,7 +96,8 @@ def chat_list(
     if assigned == UNASSIGNED:
         chats = chats.filter(assigned_to__isnull=True)
     elif assigned is not None:
-        chats = chats.filter(assigned_to_id=assigned)
+        # A str is only UNASSIGNED, taken above: mypy narrows no str by `==`.
+        chats = chats.filter(assigned_to_id=assigned)  # type: ignore[misc]
     if unread is not None:
         chats = chats.filter(Exists(_unread_messages()) if unread else ~Exists(_unread_messages()))
     if search:
@@ -177,7 +178,7 @@ def chat_website(*, chat_id: int, user) -> tuple[int, str] | None:
         .values_list("website_id", "visitor_id")
         .first()
     )
-    return tuple(row) if row else None
+    return row  # values_list() rows are already tuples
 
 
 def visitor_exists(*, website_id: int, visitor_id: str) -> bool:

@@ -21,6 +21,8 @@ subscribed in Redis as before.
 
 import asyncio
 import uuid
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from channels_redis import pubsub
 
@@ -50,7 +52,7 @@ class RedisPubSubChannelLayer(pubsub.RedisPubSubChannelLayer):
             pubsub._wrap_close(self, loop)  # as the base class does: the layer closes with its loop
             return layer
 
-    async def group_send_many(self, events: list[tuple[str, dict]]) -> None:
+    async def group_send_many(self, events: Sequence[tuple[str, Mapping[str, Any]]]) -> None:
         """What the layer's `group_send` does for each (group, event), in order per
         group, but in one pipelined round trip per shard instead of a lock and a
         round trip per event."""

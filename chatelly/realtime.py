@@ -2,7 +2,7 @@
 
 Group names live only here. The channel layer is a doorbell, never the source
 of truth: a failed send is logged and counted, and clients catch up from the
-database with `resume`, `sync` or `?after=` (PROTOCOL.md, Delivery).
+database with `resume`, `sync` or `?after=` (docs/protocol.md, Delivery).
 
 Services call the `*_on_commit` helpers inside their transaction. Inside a
 `deferred()` block (consumers use one around each service call) the events
@@ -13,7 +13,9 @@ event loop after answering the sender, without holding the database thread.
 import contextvars
 import logging
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any, Final
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
@@ -21,6 +23,23 @@ from django.db import transaction
 
 from chatelly import metrics
 from chatelly.channel_layer import RedisPubSubChannelLayer
+from chatelly.events import (
+    AgentsPresenceEvent,
+    ChatStartedFrame,
+    ChatStatusFrame,
+    Event,
+    ForwardEvent,
+    ForwardManyEvent,
+    Frame,
+    GroupEvent,
+    MembershipEvent,
+    MessageFrame,
+    ReadFrame,
+    SocketCloseEvent,
+    TypingFrame,
+    VisitorPresenceFrame,
+    WidgetOffEvent,
+)
 
 logger = logging.getLogger("chatelly.realtime")
 
@@ -31,15 +50,15 @@ CLOSE_FORBIDDEN = 4403
 CLOSE_OVER_LIMIT = 4429
 
 # Channels dispatches on "type": these name the consumer handlers.
-FORWARD = "chat.forward"  # {"frame", "exclude"?}: send the frame as is
-FORWARD_MANY = "chat.forward_many"  # {"items": [[frame, exclude], ...]}: several, in order
-SOCKET_CLOSE = "socket.close"  # {"code"}
-WIDGET_OFF = "widget.off"
-MEMBERSHIP_REMOVED = "membership.removed"  # {"website_id"}
-MEMBERSHIP_ADDED = "membership.added"  # {"website_id"}: open agent sockets take it on
-AGENTS_PRESENCE = "presence.agents"  # {"at"}: re-check agents_online with a read made after `at`
+FORWARD: Final = "chat.forward"  # {"frame", "exclude"?}: send the frame as is
+FORWARD_MANY: Final = "chat.forward_many"  # {"items": [[frame, exclude], ...]}: several, in order
+SOCKET_CLOSE: Final = "socket.close"  # {"code"}
+WIDGET_OFF: Final = "widget.off"
+MEMBERSHIP_REMOVED: Final = "membership.removed"  # {"website_id"}
+MEMBERSHIP_ADDED: Final = "membership.added"  # {"website_id"}: open agent sockets take it on
+AGENTS_PRESENCE: Final = "presence.agents"  # {"at"}: re-check agents_online with a read made after `at`
 
-_deferred: contextvars.ContextVar[list | None] = contextvars.ContextVar(
+_deferred: contextvars.ContextVar[list[GroupEvent] | None] = contextvars.ContextVar(
     "chatelly_deferred_events", default=None
 )
 
@@ -65,7 +84,7 @@ def _count_failure(group: str) -> None:
     logger.warning("channel layer send to %s failed", group, exc_info=True)
 
 
-def _send_now(group: str, event: dict) -> None:
+def _send_now(group: str, event: Event) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
@@ -75,7 +94,7 @@ def _send_now(group: str, event: dict) -> None:
         _count_failure(group)
 
 
-async def send(group: str, event: dict) -> None:
+async def send(group: str, event: Event) -> None:
     """Send from async code (consumers); never raises."""
     layer = get_channel_layer()
     if layer is None:
@@ -86,7 +105,7 @@ async def send(group: str, event: dict) -> None:
         _count_failure(group)
 
 
-async def dispatch(events: list[tuple[str, dict]]) -> None:
+async def dispatch(events: list[GroupEvent]) -> None:
     """Send events collected by `deferred()`: the frames for one group in one
     event, and on the Redis pub/sub layer all groups in one pipelined round trip
     (chatelly.channel_layer; its own `group_send` takes a lock and a round trip
@@ -106,13 +125,13 @@ async def dispatch(events: list[tuple[str, dict]]) -> None:
         await send(group, event)
 
 
-def coalesce(events: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
+def coalesce(events: list[GroupEvent]) -> list[GroupEvent]:
     """Consecutive frames for the same group become one FORWARD_MANY event; the
     order of events within each group is kept."""
-    out: list[tuple[str, dict]] = []
-    open_entry: dict[str, dict] = {}  # group -> its FORWARD_MANY still taking frames
+    out: list[GroupEvent] = []
+    open_entry: dict[str, ForwardManyEvent] = {}  # group -> its FORWARD_MANY still taking frames
     for group, event in events:
-        if event.get("type") != FORWARD:
+        if event["type"] != FORWARD:
             open_entry.pop(group, None)
             out.append((group, event))
             continue
@@ -131,9 +150,9 @@ def coalesce(events: list[tuple[str, dict]]) -> list[tuple[str, dict]]:
 
 
 @contextmanager
-def deferred():
+def deferred() -> Iterator[list[GroupEvent]]:
     """Collect events committed inside this block instead of sending them."""
-    events: list[tuple[str, dict]] = []
+    events: list[GroupEvent] = []
     token = _deferred.set(events)
     try:
         yield events
@@ -141,7 +160,7 @@ def deferred():
         _deferred.reset(token)
 
 
-def _on_commit(group: str, event: dict) -> None:
+def _on_commit(group: str, event: Event) -> None:
     collector = _deferred.get()
     if collector is not None:
         transaction.on_commit(lambda: collector.append((group, event)))
@@ -149,7 +168,7 @@ def _on_commit(group: str, event: dict) -> None:
         transaction.on_commit(lambda: _send_now(group, event))
 
 
-def on_commit_all(events: list[tuple[str, dict]]) -> None:
+def on_commit_all(events: list[GroupEvent]) -> None:
     """Many events, in order, after commit, with one commit hook (the batched writer)."""
     if not events:
         return
@@ -157,10 +176,15 @@ def on_commit_all(events: list[tuple[str, dict]]) -> None:
     if collector is not None:
         transaction.on_commit(lambda: collector.extend(events))
     else:
-        transaction.on_commit(lambda: [_send_now(group, event) for group, event in events])
+        transaction.on_commit(lambda: _send_all(events))
 
 
-def without_lone_echoes(events: list[tuple[str, dict]], lone: set[tuple[int, str]]) -> list:
+def _send_all(events: list[GroupEvent]) -> None:
+    for group, event in events:
+        _send_now(group, event)
+
+
+def without_lone_echoes(events: list[GroupEvent], lone: set[tuple[int, str]]) -> list[GroupEvent]:
     """Drop the frames for a visitor's own group that only the socket they exclude
     (the sender) would hear: the visitor has no other tab. Asked after commit, so a
     tab that opens later reads the message with its history."""
@@ -172,19 +196,22 @@ def without_lone_echoes(events: list[tuple[str, dict]], lone: set[tuple[int, str
     ]
 
 
-def _forward(frame: dict, exclude: str | None = None) -> dict:
+def _forward(frame: Frame, exclude: str | None = None) -> ForwardEvent:
     return {"type": FORWARD, "frame": frame, "exclude": exclude}
 
 
 # --- chat events (after commit) ----------------------------------------------
 
 
-def chat_started_event(*, website_id: int, chat: dict) -> tuple[str, dict]:
-    return agents_group(website_id), _forward({"type": "chat_started", "chat": chat})
+def chat_started_event(*, website_id: int, chat: dict[str, Any]) -> GroupEvent:
+    frame: ChatStartedFrame = {"type": "chat_started", "chat": chat}
+    return agents_group(website_id), _forward(frame)
 
 
-def message_events(*, website_id: int, visitor_id: str, message: dict, exclude: str | None = None) -> list:
-    frame = {"type": "message", "message": message}
+def message_events(
+    *, website_id: int, visitor_id: str, message: dict[str, Any], exclude: str | None = None
+) -> list[GroupEvent]:
+    frame: MessageFrame = {"type": "message", "message": message}
     return [
         (agents_group(website_id), _forward(frame, exclude)),
         (visitor_group(website_id, visitor_id), _forward(frame, exclude)),
@@ -192,17 +219,22 @@ def message_events(*, website_id: int, visitor_id: str, message: dict, exclude: 
 
 
 def chat_status_on_commit(
-    *, website_id: int, visitor_id: str, chat_id: int, status: str, assigned_to
+    *, website_id: int, visitor_id: str, chat_id: int, status: str, assigned_to: int | None
 ) -> None:
-    frame = {"type": "chat_status", "chat_id": chat_id, "status": status, "assigned_to": assigned_to}
+    frame: ChatStatusFrame = {
+        "type": "chat_status",
+        "chat_id": chat_id,
+        "status": status,
+        "assigned_to": assigned_to,
+    }
     _on_commit(agents_group(website_id), _forward(frame))
     _on_commit(visitor_group(website_id, visitor_id), _forward(frame))
 
 
 def read_on_commit(
-    *, website_id: int, visitor_id: str, chat_id: int, by: str, seq: int, exclude=None
+    *, website_id: int, visitor_id: str, chat_id: int, by: str, seq: int, exclude: str | None = None
 ) -> None:
-    frame = {"type": "read", "chat_id": chat_id, "by": by, "seq": seq}
+    frame: ReadFrame = {"type": "read", "chat_id": chat_id, "by": by, "seq": seq}
     target = agents_group(website_id) if by == "visitor" else visitor_group(website_id, visitor_id)
     _on_commit(target, _forward(frame, exclude))
 
@@ -211,21 +243,33 @@ def read_on_commit(
 
 
 async def typing(
-    *, website_id: int, visitor_id: str, chat_id: int, sender: str, is_typing: bool, exclude=None
-):
-    frame = {"type": "typing", "chat_id": chat_id, "from": sender, "is_typing": is_typing}
+    *,
+    website_id: int,
+    visitor_id: str,
+    chat_id: int,
+    sender: str,
+    is_typing: bool,
+    exclude: str | None = None,
+) -> None:
+    frame: TypingFrame = {"type": "typing", "chat_id": chat_id, "from": sender, "is_typing": is_typing}
     target = agents_group(website_id) if sender == "visitor" else visitor_group(website_id, visitor_id)
     await send(target, _forward(frame, exclude))
 
 
 async def visitor_presence(*, website_id: int, chat_id: int, visitor_id: str, online: bool) -> None:
-    frame = {"type": "visitor_presence", "chat_id": chat_id, "visitor_id": visitor_id, "online": online}
+    frame: VisitorPresenceFrame = {
+        "type": "visitor_presence",
+        "chat_id": chat_id,
+        "visitor_id": visitor_id,
+        "online": online,
+    }
     await send(agents_group(website_id), _forward(frame))
 
 
 async def agents_presence_changed(*, website_ids: list[int]) -> None:
     for website_id in website_ids:
-        await send(visitors_group(website_id), {"type": AGENTS_PRESENCE, "at": time.time()})
+        event: AgentsPresenceEvent = {"type": AGENTS_PRESENCE, "at": time.time()}
+        await send(visitors_group(website_id), event)
 
 
 # --- access changes (after commit) ----------------------------------------------
@@ -233,20 +277,24 @@ async def agents_presence_changed(*, website_ids: list[int]) -> None:
 
 def user_sockets_close(*, user_id: int, code: int) -> None:
     """Close every agent socket of a user (password changed, deactivated)."""
-    _on_commit(user_group(user_id), {"type": SOCKET_CLOSE, "code": code})
+    event: SocketCloseEvent = {"type": SOCKET_CLOSE, "code": code}
+    _on_commit(user_group(user_id), event)
 
 
 def website_widget_off(*, website_id: int) -> None:
     """The key was rotated, or the widget switched off or deleted: visitors go."""
-    _on_commit(visitors_group(website_id), {"type": WIDGET_OFF})
+    event: WidgetOffEvent = {"type": WIDGET_OFF}
+    _on_commit(visitors_group(website_id), event)
 
 
 def member_added(*, website_id: int, user_id: int) -> None:
     """A new website of the user's (created, or joined as a member): their open
     agent sockets start receiving its events without a reconnect."""
-    _on_commit(user_group(user_id), {"type": MEMBERSHIP_ADDED, "website_id": website_id})
+    event: MembershipEvent = {"type": MEMBERSHIP_ADDED, "website_id": website_id}
+    _on_commit(user_group(user_id), event)
 
 
 def member_removed(*, website_id: int, user_id: int) -> None:
     """A member lost access: their agent sockets close with 4403."""
-    _on_commit(user_group(user_id), {"type": MEMBERSHIP_REMOVED, "website_id": website_id})
+    event: MembershipEvent = {"type": MEMBERSHIP_REMOVED, "website_id": website_id}
+    _on_commit(user_group(user_id), event)

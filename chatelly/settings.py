@@ -8,6 +8,7 @@ start without its secrets and turns on the `check --deploy` settings.
 
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -228,7 +229,7 @@ SIMPLE_JWT = {
 CHATELLY_REFRESH_COOKIE = "chatelly_refresh"
 
 # Per-plan limits, in one place (websites: None = unlimited).
-CHATELLY_PLANS = {
+CHATELLY_PLANS: dict[str, dict[str, Any]] = {
     "free": {"websites": 3, "max_users": 100},
     "pro": {"websites": 20, "max_users": 1_000},
     "business": {"websites": None, "max_users": 100_000},

@@ -8,7 +8,7 @@ fast and every figure still equals a direct count of the stored rows.
 
 from collections import Counter, defaultdict
 from contextlib import contextmanager
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from django.db import connection, transaction
 from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
@@ -156,14 +156,14 @@ def _count_days(cursor, window: Window, website_id: int, first_day, last_day) ->
 def _visitors(window: Window) -> tuple[dict, int]:
     """({day: distinct visitors}, distinct visitors over the range)."""
     if connection.vendor != "postgresql":
-        per_day = dict(
+        counted = dict(
             window.visits()
             .annotate(day=window.day("created_at"))
             .values_list("day")
             .annotate(n=Count("visitor_id", distinct=True))
             .order_by()
         )
-        return per_day, window.visits().aggregate(n=Count("visitor_id", distinct=True))["n"]
+        return counted, window.visits().aggregate(n=Count("visitor_id", distinct=True))["n"]
     # Sealed days are counted once per website and zone and kept (DailyVisitors);
     # visitor ids are per website, so a day's figure over websites is their sum.
     days = DayRange(*_range_days(window), window.zone).days()
@@ -198,7 +198,7 @@ def _visitors(window: Window) -> tuple[dict, int]:
     return dict(per_day), total
 
 
-def _range_days(window: Window):
+def _range_days(window: Window) -> tuple[date, date]:
     first_day = window.first.astimezone(window.zone).date()
     last_day = (window.after.astimezone(window.zone) - timedelta(days=1)).date()
     return first_day, last_day

@@ -8,9 +8,13 @@ are full origins, matched exactly (scheme, host and port).
 
 import ipaddress
 import re
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
 
 from django.conf import settings
+
+if TYPE_CHECKING:
+    from .widget_cache import SiteSnapshot
 
 _LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
 _DEFAULT_PORTS = {"http": 80, "https": 443, "ws": 80, "wss": 443}
@@ -106,7 +110,7 @@ def origin_allowed(origin: str | None, *, domain: str, allowed_origins: list[str
     return normalized is not None and normalized in allowed_origins
 
 
-def site_allows_origin(site: dict, origin: str | None) -> bool:
+def site_allows_origin(site: "SiteSnapshot", origin: str | None) -> bool:
     """Whether a page on `origin` may use this website's widget (a site snapshot)."""
     return origin_allowed(
         origin,

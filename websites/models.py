@@ -16,10 +16,11 @@ class Role(models.TextChoices):
     AGENT = "agent", "Agent"
 
 
-ROLE_RANK = {Role.AGENT: 1, Role.ADMIN: 2, Role.OWNER: 3}
+ROLE_RANK: dict[str, int] = {Role.AGENT: 1, Role.ADMIN: 2, Role.OWNER: 3}
 
 
 class Website(models.Model):
+    role: str  # not a field: set by website_list_for_user's annotate() and website_create
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="owned_websites"
     )

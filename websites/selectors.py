@@ -12,7 +12,8 @@ def website_list_for_user(*, user) -> QuerySet[Website]:
     """The caller's websites, each annotated with the caller's `role`."""
     return (
         Website.objects.filter(memberships__user=user)
-        .annotate(role=F("memberships__role"))
+        # Website declares `role` (models.py) for what this annotation sets.
+        .annotate(role=F("memberships__role"))  # type: ignore[no-redef]
         .order_by("-created_at", "-id")
     )
 
@@ -58,7 +59,7 @@ def agents_standing(*, user_ids: list[int]) -> dict[int, tuple[bool, int, set[in
     """{user id: (is_active, token_version, website ids)} for the open agent
     sockets' heartbeat; a deleted user is absent."""
     User = get_user_model()
-    standing = {
+    standing: dict[int, tuple[bool, int, set[int]]] = {
         pk: (active, version, set())
         for pk, active, version in User.objects.filter(id__in=user_ids).values_list(
             "id", "is_active", "token_version"

@@ -1,5 +1,7 @@
 """Writes on websites and memberships; views, admin and commands call only these."""
 
+from typing import Any
+
 from django.conf import settings
 from django.db import transaction
 
@@ -16,7 +18,7 @@ from .settings_schema import SettingsError, validate_settings
 EDITABLE_FIELDS = ("name", "domain", "settings", "max_users", "is_active")
 
 
-def plan_limits(owner: User) -> dict:
+def plan_limits(owner: User) -> dict[str, Any]:
     return settings.CHATELLY_PLANS.get(owner.plan, settings.CHATELLY_PLANS["free"])
 
 

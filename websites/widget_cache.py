@@ -4,6 +4,8 @@ Every public request resolves its key here, so the hot path costs one cache
 read. Services drop the entry after commit whenever the website changes.
 """
 
+from typing import Any, Final, TypedDict
+
 from django.core.cache import cache
 from django.db import transaction
 
@@ -20,7 +22,21 @@ def _key(widget_key: str) -> str:
     return f"widget:site:{widget_key}"
 
 
-def _snapshot(website: Website) -> dict:
+class SiteSnapshot(TypedDict):
+    """A website as the widget's side sees it: cached here, then read by the
+    visitor socket, the writer and the bot without touching the database."""
+
+    id: int
+    user_id: int  # the owner
+    name: str
+    domain: str
+    widget_key: str
+    max_users: int
+    settings: dict[str, Any]  # websites.settings_schema
+    updated_at: str  # ISO 8601
+
+
+def _snapshot(website: Website) -> SiteSnapshot:
     return {
         "id": website.id,
         "user_id": website.user_id,
@@ -33,14 +49,18 @@ def _snapshot(website: Website) -> dict:
     }
 
 
-def _plausible(widget_key) -> bool:
+def _plausible(widget_key: object) -> bool:
     return isinstance(widget_key, str) and 16 <= len(widget_key) <= 64
 
 
-NOT_CACHED = object()
+class _NotCached:
+    """The type of NOT_CACHED, so that `site is NOT_CACHED` narrows."""
 
 
-async def cached_site(widget_key: str):
+NOT_CACHED: Final = _NotCached()
+
+
+async def cached_site(widget_key: str) -> SiteSnapshot | _NotCached | None:
     """active_site's answer read from the cache on the event loop (a socket's
     connect needs no thread when the cache has it); NOT_CACHED otherwise."""
     if not _plausible(widget_key):
@@ -51,7 +71,7 @@ async def cached_site(widget_key: str):
     return None if cached == _MISSING else cached
 
 
-def active_site(widget_key: str) -> dict | None:
+def active_site(widget_key: str) -> SiteSnapshot | None:
     """The active website of this key, as a plain dict, or None."""
     if not _plausible(widget_key):
         return None

@@ -136,9 +136,9 @@ def renew(entries: list[tuple[str, str]]) -> None:
 
 def lone_visitors(visitors: set[tuple[int, str]]) -> set[tuple[int, str]]:
     """Those of these (website id, visitor id) with at most one socket open."""
-    visitors = sorted(visitors)
-    counts = _store().counts([_key("tabs", w, v) for w, v in visitors], time.time())
-    return {visitor for visitor, n in zip(visitors, counts, strict=True) if n <= 1}
+    ordered = sorted(visitors)
+    counts = _store().counts([_key("tabs", w, v) for w, v in ordered], time.time())
+    return {visitor for visitor, n in zip(ordered, counts, strict=True) if n <= 1}
 
 
 def visitors_connected(website_id: int) -> int:

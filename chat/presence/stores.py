@@ -71,7 +71,8 @@ class RedisStore:
         self._scripts: dict = {}
 
     def _client(self):
-        return cache.redis_client(write=True)  # chatelly.cache.RedisCache
+        # The default cache is chatelly.cache.RedisCache (settings); typed as any BaseCache.
+        return cache.redis_client(write=True)  # type: ignore[attr-defined]
 
     def _run(self, source: str, keys: list[str], args: list) -> int:
         client = self._client()

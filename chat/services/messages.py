@@ -3,6 +3,7 @@ a chat, its after-commit effects) and an agent's message. Visitors' messages
 reuse these from `visitor_messages` (many in one transaction)."""
 
 from dataclasses import dataclass
+from typing import Literal, overload
 
 from django.conf import settings
 from django.db import transaction
@@ -43,7 +44,11 @@ def check_content(content, *, has_attachment: bool) -> str:
     return content
 
 
-def check_client_id(client_id, *, required: bool) -> str | None:
+@overload
+def check_client_id(client_id: object, *, required: Literal[True]) -> str: ...
+@overload
+def check_client_id(client_id: object, *, required: bool) -> str | None: ...
+def check_client_id(client_id: object, *, required: bool) -> str | None:
     if client_id is None and not required:
         return None
     if not isinstance(client_id, str) or not 1 <= len(client_id) <= MAX_CLIENT_ID:
@@ -51,7 +56,7 @@ def check_client_id(client_id, *, required: bool) -> str | None:
     return client_id
 
 
-def check_attachment_id(attachment_id):
+def check_attachment_id(attachment_id: object) -> int | None:
     if attachment_id is None:
         return None
     if isinstance(attachment_id, bool) or not isinstance(attachment_id, int) or attachment_id < 1:
@@ -158,9 +163,12 @@ def messages_stored(stored: list[tuple[Chat, Message, str | None, bool]]) -> Non
             message=message_to_dict(message),
             exclude=exclude,
         )
-    transaction.on_commit(
-        lambda: [metrics.MESSAGES.labels(sender_type=kind).inc(n) for kind, n in counts.items()]
-    )
+
+    def count_messages() -> None:
+        for kind, n in counts.items():
+            metrics.MESSAGES.labels(sender_type=kind).inc(n)
+
+    transaction.on_commit(count_messages)
     events_record(analytics)
     realtime.on_commit_all(events)
 

@@ -19,6 +19,7 @@ from chat import bot
 from chat.models import Attachment, Chat, ChatStatus, Message, SenderType, Visitor
 from chat.writer import statements
 from chatelly.errors import AppError, EmailRequired
+from websites.widget_cache import SiteSnapshot
 
 from .messages import (
     Posted,
@@ -40,7 +41,7 @@ CONFLICT_RETRIES = 3
 class MessageJob:
     """One visitor message frame, checked and waiting for its batch."""
 
-    site: dict
+    site: SiteSnapshot
     visitor: Visitor
     content: str
     client_id: str
@@ -50,7 +51,15 @@ class MessageJob:
     result: Posted | AppError | None = field(default=None, repr=False)
 
 
-def message_job(*, site: dict, visitor: Visitor, content, client_id, attachment_id=None, exclude=None):
+def message_job(
+    *,
+    site: SiteSnapshot,
+    visitor: Visitor,
+    content: object,
+    client_id: object,
+    attachment_id: object = None,
+    exclude: str | None = None,
+) -> MessageJob:
     """A checked job, or AppError for a bad field (nothing is stored)."""
     client_id = check_client_id(client_id, required=True)
     attachment_id = check_attachment_id(attachment_id)
@@ -59,7 +68,13 @@ def message_job(*, site: dict, visitor: Visitor, content, client_id, attachment_
 
 
 def visitor_message_post(
-    *, site: dict, visitor: Visitor, content, client_id, attachment_id=None, exclude: str | None = None
+    *,
+    site: SiteSnapshot,
+    visitor: Visitor,
+    content: object,
+    client_id: object,
+    attachment_id: object = None,
+    exclude: str | None = None,
 ) -> Posted:
     """One visitor message (raises AppError); the same path as a batch of one."""
     job = message_job(
@@ -73,6 +88,7 @@ def visitor_message_post(
     visitor_messages_post(jobs=[job])
     if isinstance(job.result, AppError):
         raise job.result
+    assert job.result is not None  # visitor_messages_post sets every job's result
     return job.result
 
 
@@ -132,6 +148,7 @@ def _post_all(jobs: list[MessageJob]) -> None:
         Chat.objects.bulk_create(started.values())
     _store(list(first_of.values()), active | started, started)
     for job, first in repeats:
+        assert isinstance(first.result, Posted)  # _store posted every first job (repeats are rare)
         job.result = Posted(first.result.message, created=False)
 
 

@@ -5,6 +5,7 @@ and records its analytics events."""
 import logging
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import validate_email
@@ -203,6 +204,6 @@ def visitor_page_view(*, visitor: Visitor, url, title=None, country: str | None 
     visitor.page_url = url.strip()
     visitor.page_title = (title or "").strip()
     visitor.save(update_fields=["page_url", "page_title"])
-    where = {"country": country} if country else {}
+    where: dict[str, Any] = {"country": country} if country else {}
     _event(visitor, EventType.PAGE_VIEW, url=visitor.page_url, title=visitor.page_title, **where)
     return visitor

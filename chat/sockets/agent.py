@@ -4,6 +4,7 @@ only; the handshake is chat/sockets/handshake.py, the shared base chat/sockets/b
 import logging
 import re
 import time
+from typing import TYPE_CHECKING
 
 from asgiref.sync import sync_to_async
 
@@ -16,6 +17,9 @@ from .base import ChatSocket
 from .frames import MAX_INT, is_int_between
 from .handshake import agent_handshake
 from .heartbeat import heartbeat
+
+if TYPE_CHECKING:
+    from accounts.models import User
 
 logger = logging.getLogger("chatelly.sockets.agent")
 
@@ -32,7 +36,8 @@ class AgentSocket(ChatSocket):
         "close_chat": "on_close_chat",
         "ping": "on_ping",
     }
-    user = None
+    # Set by the handshake, before any frame handler runs; None only until then.
+    user: "User" = None  # type: ignore[assignment]
     website_ids: list[int] = []
     registered = False
 
@@ -88,7 +93,7 @@ class AgentSocket(ChatSocket):
         """The heartbeat's look at the user: a missed close event (a lost
         channel-layer message, a change made where no event is sent) still ends
         the socket within one beat."""
-        active, version, website_ids = standing.get(self.user.id, (False, None, set()))
+        active, version, website_ids = standing.get(self.user.id) or (False, None, set())
         if version is not None and version != self.user.token_version:
             await self.close_with(realtime.CLOSE_NOT_AUTHENTICATED)
         elif not active or not set(self.website_ids) <= website_ids:

@@ -16,6 +16,7 @@ the socket even when the close event sent at the time was lost.
 import asyncio
 import logging
 import time
+from datetime import datetime
 from typing import Protocol
 
 from asgiref.sync import sync_to_async
@@ -44,7 +45,7 @@ class Heartbeat:
     def __init__(self, seconds: float):
         self.seconds = seconds
         self.sockets: dict[int, Beating] = {}
-        self._seen: dict[int, object] = {}  # visitor pk -> when its last socket closed
+        self._seen: dict[int, datetime] = {}  # visitor pk -> when its last socket closed
         self._seen_task: asyncio.Task | None = None
         self._task: asyncio.Task | None = None
         self._online: dict[int, tuple[bool, float]] = {}  # website -> (answer, read at)

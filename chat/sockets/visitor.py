@@ -4,15 +4,18 @@ batched writer (chat/writer/queue.py)."""
 
 import logging
 import time
+from typing import Any
 
 from django.conf import settings
 
 from chat import presence, selectors, services
 from chat.errors import invalid
+from chat.models import Visitor
 from chat.serializers import chat_to_dict, message_to_dict
 from chat.writer import queue
 from chatelly import metrics, realtime
 from chatelly.errors import AppError
+from websites.widget_cache import SiteSnapshot
 
 from .base import ChatSocket, Unavailable
 from .frames import is_int_between
@@ -46,9 +49,10 @@ class VisitorSocket(ChatSocket):
         "end": "on_end",
         "ping": "on_ping",
     }
-    site: dict | None = None
-    visitor = None
-    visitor_id: str | None = None
+    # Set by the handshake, before any frame handler runs; None only until then.
+    site: SiteSnapshot = None  # type: ignore[assignment]
+    visitor: Visitor = None  # type: ignore[assignment]
+    visitor_id: str = None  # type: ignore[assignment]
     chat_id: int | None = None
     joined_presence = False
     known = False
@@ -64,7 +68,7 @@ class VisitorSocket(ChatSocket):
         if tabs in presence.REFUSED:
             await self.send_error("rate_limited", "Too many connections; try again later.")
             return await self.close_with(realtime.CLOSE_OVER_LIMIT)
-        visit = {
+        visit: dict[str, Any] = {
             "website_id": self.site["id"],
             "visitor_id": self.visitor_id,
             "known": self.known,
