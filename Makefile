@@ -45,6 +45,7 @@ lint: venv
 	$(BIN)/ruff format --check .
 	$(BIN)/python manage.py makemigrations --check --dry-run
 	$(BIN)/lint-imports --no-cache
+	$(BIN)/mypy
 
 fmt: venv
 	$(BIN)/ruff check --fix .
