@@ -85,7 +85,9 @@ async def _send_paced(sockets: list, *, rate: float, duration: float, sent_at: d
 async def _settle(done, seconds: float = 10) -> None:
     """Wait until done() (everything acked and delivered) or `seconds` have passed."""
     until = time.monotonic() + seconds
-    while time.monotonic() < until and not done():
+    while time.monotonic() < until:
+        if done():  # polled: done() looks at every socket's tally, too much for each frame
+            return
         await asyncio.sleep(0.2)
 
 
@@ -184,13 +186,7 @@ async def run_messages(
     api: Api, site: dict, origin: str, *, visitors: int, agents: int, rate: float, duration: float
 ):
     ws_bases = api.ws_bases()
-    agent_sockets = []
-    for n in range(agents):
-        ws = await _open(f"{ws_bases[n % len(ws_bases)]}/ws/agent/?ticket={api.ticket()}", None)
-        ready = json.loads(await ws.recv())
-        if ready.get("type") != "ready":
-            raise RuntimeError(f"agent socket refused: {ready}")
-        agent_sockets.append(ws)
+    agent_sockets = await _open_agents(api, ws_bases, agents)
     people, open_failures, _ = await open_visitors(ws_bases, site, origin, visitors)
     if not people:
         raise RuntimeError("no visitor socket could connect (connection limits? CHATELLY_WS_CONN_PER_IP)")
@@ -201,35 +197,11 @@ async def run_messages(
     deliveries: dict[int, list[int]] = {}  # message id -> agent socket indexes that got it
     errors: dict[str, int] = {}
 
-    async def read_agent(index: int, ws):
-        try:
-            async for raw in ws:
-                frame = json.loads(raw)
-                if frame.get("type") == "message":
-                    message = frame["message"]
-                    deliveries.setdefault(message["id"], []).append(index)
-                    sent = sent_at.get(message.get("client_id") or "")
-                    if sent is not None and message["sender_type"] == "visitor":
-                        delivery_latency.append((message["client_id"], time.monotonic() - sent))
-        except Exception:  # closed at the end
-            return
-
-    async def read_visitor(visitor: Visitor):
-        try:
-            async for raw in visitor.ws:
-                frame = json.loads(raw)
-                kind = frame.get("type")
-                if kind == "ack" and frame.get("client_id") in sent_at:
-                    if frame["client_id"] not in acked:
-                        ack_latency.append(time.monotonic() - sent_at[frame["client_id"]])
-                        acked[frame["client_id"]] = frame["message"]
-                elif kind == "error":
-                    errors[frame.get("code", "?")] = errors.get(frame.get("code", "?"), 0) + 1
-        except Exception:
-            return
-
-    readers = [asyncio.ensure_future(read_agent(i, ws)) for i, ws in enumerate(agent_sockets)]
-    readers += [asyncio.ensure_future(read_visitor(v)) for v in people]
+    readers = [
+        asyncio.ensure_future(_read_agent(i, ws, sent_at, deliveries, delivery_latency))
+        for i, ws in enumerate(agent_sockets)
+    ]
+    readers += [asyncio.ensure_future(_read_visitor(v, sent_at, acked, ack_latency, errors)) for v in people]
 
     def delivered() -> bool:
         return all(len(deliveries.get(m["id"], [])) >= len(agent_sockets) for m in acked.values())
@@ -238,16 +210,7 @@ async def run_messages(
         people, agent_sockets, readers, rate, duration, sent_at, errors, acked, delivered
     )
 
-    # Every acked message must be stored, each chat's seq gap-free.
-    chats = {m["chat_id"] for m in acked.values()}
-    stored_ids, gaps, stored_dupes = set(), 0, 0
-    for chat_id in chats:
-        messages = api.messages(chat_id)
-        seqs = [m["seq"] for m in messages]
-        gaps += int(seqs != list(range(1, len(seqs) + 1)))
-        client_ids = [m["client_id"] for m in messages if m["client_id"]]
-        stored_dupes += len(client_ids) - len(set(client_ids))
-        stored_ids |= {m["id"] for m in messages}
+    stored_ids, gaps, stored_dupes = _stored(api, {m["chat_id"] for m in acked.values()})
     acked_ids = {m["id"] for m in acked.values()}
     not_delivered = [i for i in acked_ids if len(deliveries.get(i, [])) < len(agent_sockets)]
     counts = (sending_time, sent_at, acked, errors, ack_latency, delivery_latency)
@@ -260,6 +223,65 @@ async def run_messages(
         "duplicated": stored_dupes + sum(max(0, len(a) - len(set(a))) for a in deliveries.values()),
         "chats_with_seq_gaps": gaps,
     }
+
+
+async def _open_agents(api: Api, ws_bases: list[str], agents: int) -> list:
+    """`agents` agent sockets, spread over the servers, each past its `ready` frame."""
+    agent_sockets = []
+    for n in range(agents):
+        ws = await _open(f"{ws_bases[n % len(ws_bases)]}/ws/agent/?ticket={api.ticket()}", None)
+        ready = json.loads(await ws.recv())
+        if ready.get("type") != "ready":
+            raise RuntimeError(f"agent socket refused: {ready}")
+        agent_sockets.append(ws)
+    return agent_sockets
+
+
+async def _read_agent(index: int, ws, sent_at: dict, deliveries: dict, delivery_latency: list) -> None:
+    """Note which agent socket got each message, and a visitor message's latency."""
+    try:
+        async for raw in ws:
+            frame = json.loads(raw)
+            if frame.get("type") == "message":
+                message = frame["message"]
+                deliveries.setdefault(message["id"], []).append(index)
+                sent = sent_at.get(message.get("client_id") or "")
+                if sent is not None and message["sender_type"] == "visitor":
+                    delivery_latency.append((message["client_id"], time.monotonic() - sent))
+    except Exception:  # closed at the end
+        return
+
+
+async def _read_visitor(
+    visitor: Visitor, sent_at: dict, acked: dict, ack_latency: list, errors: dict
+) -> None:
+    """Note each ack (and its latency) and each error code a visitor's socket got."""
+    try:
+        async for raw in visitor.ws:
+            frame = json.loads(raw)
+            kind = frame.get("type")
+            if kind == "ack" and frame.get("client_id") in sent_at:
+                if frame["client_id"] not in acked:
+                    ack_latency.append(time.monotonic() - sent_at[frame["client_id"]])
+                    acked[frame["client_id"]] = frame["message"]
+            elif kind == "error":
+                errors[frame.get("code", "?")] = errors.get(frame.get("code", "?"), 0) + 1
+    except Exception:
+        return
+
+
+def _stored(api: Api, chats: set) -> tuple[set, int, int]:
+    """What the API stored of these chats: (message ids, chats whose seq has a gap,
+    duplicated client_ids). Every acked message must be stored, each seq gap-free."""
+    stored_ids, gaps, stored_dupes = set(), 0, 0
+    for chat_id in chats:
+        messages = api.messages(chat_id)
+        seqs = [m["seq"] for m in messages]
+        gaps += int(seqs != list(range(1, len(seqs) + 1)))
+        client_ids = [m["client_id"] for m in messages if m["client_id"]]
+        stored_dupes += len(client_ids) - len(set(client_ids))
+        stored_ids |= {m["id"] for m in messages}
+    return stored_ids, gaps, stored_dupes
 
 
 async def run_relay(ws_bases: list[str], *, visitors: int, agents: int, rate: float, duration: float) -> dict:

@@ -21,10 +21,10 @@ class Socket:
     async def send(self, frame) -> None:
         await self.comm.send_to(text_data=frame if isinstance(frame, str) else json.dumps(frame))
 
-    async def recv(self, timeout: float = 3) -> dict:
+    async def recv(self, timeout: float = 3) -> dict:  # noqa: ASYNC109 (mirrors the communicator's receive_*(timeout=))
         return json.loads(await self.comm.receive_from(timeout=timeout))
 
-    async def recv_type(self, kind: str, timeout: float = 3) -> dict:
+    async def recv_type(self, kind: str, timeout: float = 3) -> dict:  # noqa: ASYNC109 (mirrors the communicator's receive_*(timeout=))
         """The next frame of this type, skipping others."""
         deadline = asyncio.get_running_loop().time() + timeout
         while True:
@@ -35,10 +35,10 @@ class Socket:
             if frame["type"] == kind:
                 return frame
 
-    async def nothing(self, timeout: float = 0.2) -> bool:
+    async def nothing(self, timeout: float = 0.2) -> bool:  # noqa: ASYNC109 (mirrors the communicator's receive_*(timeout=))
         return await self.comm.receive_nothing(timeout=timeout)
 
-    async def closed_with(self, timeout: float = 3) -> int | None:
+    async def closed_with(self, timeout: float = 3) -> int | None:  # noqa: ASYNC109 (mirrors the communicator's receive_*(timeout=))
         """The close code the server sent, skipping frames before it."""
         while True:
             output = await self.comm.receive_output(timeout=timeout)

@@ -98,35 +98,39 @@ def _business_hours(value, path):
     unknown = set(value) - {"timezone", "days"}
     if unknown:
         raise SettingsError(f"{path}.{sorted(unknown)[0]}", "Unknown key.")
-    zone = value.get("timezone")
-    if not isinstance(zone, str) or len(zone) > 64 or unstorable(zone):
-        raise SettingsError(f"{path}.timezone", "An IANA time zone such as Europe/Berlin.")
-    try:
-        zoneinfo.ZoneInfo(zone)
-    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingsError(f"{path}.timezone", "An IANA time zone such as Europe/Berlin.") from exc
+    zone = _time_zone(value.get("timezone"), f"{path}.timezone")
     days = value.get("days", {})
     if not isinstance(days, dict):
         raise SettingsError(f"{path}.days", "Must be an object of weekday to time ranges.")
-    clean_days = {}
-    for day, ranges in days.items():
-        day_path = f"{path}.days.{day}"
-        if day not in DAYS:
-            raise SettingsError(day_path, f"Unknown day; one of {', '.join(DAYS)}.")
-        if not isinstance(ranges, list) or len(ranges) > MAX_RANGES_PER_DAY:
-            raise SettingsError(day_path, f"A list of at most {MAX_RANGES_PER_DAY} [start, end] ranges.")
-        for index, pair in enumerate(ranges):
-            if (
-                not isinstance(pair, list)
-                or len(pair) != 2
-                or not all(isinstance(t, str) and _TIME.fullmatch(t) for t in pair)
-                or pair[0] >= pair[1]
-            ):
-                raise SettingsError(
-                    f"{day_path}.{index}", 'A range ["HH:MM", "HH:MM"] with start before end.'
-                )
-        clean_days[day] = [list(pair) for pair in ranges]
+    clean_days = {day: _day_ranges(day, ranges, f"{path}.days.{day}") for day, ranges in days.items()}
     return {"timezone": zone, "days": clean_days}
+
+
+def _time_zone(zone, path):
+    if not isinstance(zone, str) or len(zone) > 64 or unstorable(zone):
+        raise SettingsError(path, "An IANA time zone such as Europe/Berlin.")
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingsError(path, "An IANA time zone such as Europe/Berlin.") from exc
+    return zone
+
+
+def _day_ranges(day, ranges, path):
+    """One weekday's [start, end] ranges, each start before its end."""
+    if day not in DAYS:
+        raise SettingsError(path, f"Unknown day; one of {', '.join(DAYS)}.")
+    if not isinstance(ranges, list) or len(ranges) > MAX_RANGES_PER_DAY:
+        raise SettingsError(path, f"A list of at most {MAX_RANGES_PER_DAY} [start, end] ranges.")
+    for index, pair in enumerate(ranges):
+        if (
+            not isinstance(pair, list)
+            or len(pair) != 2
+            or not all(isinstance(t, str) and _TIME.fullmatch(t) for t in pair)
+            or pair[0] >= pair[1]
+        ):
+            raise SettingsError(f"{path}.{index}", 'A range ["HH:MM", "HH:MM"] with start before end.')
+    return [list(pair) for pair in ranges]
 
 
 def _allowed_origins(value, path):

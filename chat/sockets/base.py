@@ -192,9 +192,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         if self.closing:
             return
         try:
-            if text_data is None:
-                raise FrameError("invalid_frame", "Frames are JSON text.")
-            frame = parse_frame(text_data, max_chars=self.max_frame_chars())
+            frame = self.parse(text_data)
         except FrameError as exc:
             if await self.within_budget(budgets.INVALID):
                 await self.send_error(exc.code, exc.message)
@@ -221,6 +219,13 @@ class ChatSocket(AsyncWebsocketConsumer):
             await self.send_error(
                 "unavailable", "Storage is down: nothing was stored, retry later.", client_id
             )
+
+    def parse(self, text_data: str | None) -> dict:
+        """The frame as a dict with a string `type`; FrameError for a binary frame
+        or what parse_frame refuses."""
+        if text_data is None:
+            raise FrameError("invalid_frame", "Frames are JSON text.")
+        return parse_frame(text_data, max_chars=self.max_frame_chars())
 
     async def within_budget(self, frame_type: str, client_id=None) -> bool:
         """False when the frame is refused (and the socket maybe closed) for flooding."""

@@ -23,13 +23,14 @@ logger = logging.getLogger("chatelly.drain")
 DRAIN_SECONDS = 10.0
 
 
-async def drain_sockets(timeout: float = DRAIN_SECONDS) -> int:
-    """Close this loop's sockets with 1012, acks first; the number closed."""
+async def drain_sockets() -> int:
+    """Close this loop's sockets with 1012, acks first (DRAIN_SECONDS at most); the
+    number closed."""
     sockets = [s for s in list(heartbeat().sockets.values()) if hasattr(s, "close_with")]
     if sockets:
         closing = [asyncio.ensure_future(s.close_with(realtime.CLOSE_RESTART)) for s in sockets]
         with contextlib.suppress(Exception):
-            await asyncio.wait(closing, timeout=timeout)
+            await asyncio.wait(closing, timeout=DRAIN_SECONDS)
     return len(sockets)
 
 

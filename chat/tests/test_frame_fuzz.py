@@ -76,6 +76,13 @@ def random_frame(rng: random.Random, types: list[str], chat_ids: list[int]) -> s
     """One frame's text (or bytes): mostly plausible frames with wrong values,
     some raw junk."""
     roll = rng.random()
+    if roll < 0.09:
+        return _junk(rng, roll)
+    return _garbled(rng, json.dumps(_plausible_frame(rng, types, chat_ids)))
+
+
+def _junk(rng: random.Random, roll: float) -> str | bytes:
+    """Raw junk: nesting past the parser, over the size limit, not a frame, binary."""
     if roll < 0.04:
         depth = rng.choice([50, 1000, 3000, 20_000])
         return '{"type": "ping", "x": ' + "[" * depth + "]" * depth + "}"
@@ -83,8 +90,11 @@ def random_frame(rng: random.Random, types: list[str], chat_ids: list[int]) -> s
         return "x" * rng.choice([33_000, 100_000])  # over the app's limit, under uvicorn's
     if roll < 0.08:
         return rng.choice(["", "{", "null", "[]", '"ping"', "{}", '{"type": 5}', "1e999", "9" * 5000])
-    if roll < 0.09:
-        return bytes(rng.randrange(256) for _ in range(16))
+    return bytes(rng.randrange(256) for _ in range(16))
+
+
+def _plausible_frame(rng: random.Random, types: list[str], chat_ids: list[int]) -> dict:
+    """A frame of a known (or near) type with random fields, sometimes a whole message."""
     frame = {"type": rng.choice([*types, "bogus", "\x00", "MESSAGE", "²"])}
     for field in rng.sample(FIELDS, rng.randint(0, 4)):
         frame[field] = random_value(rng, chat_ids)
@@ -97,7 +107,11 @@ def random_frame(rng: random.Random, types: list[str], chat_ids: list[int]) -> s
         frame.setdefault("content", rng.choice(TEXTS))
         if chat_ids:
             frame.setdefault("chat_id", rng.choice(chat_ids))
-    text = json.dumps(frame)
+    return frame
+
+
+def _garbled(rng: random.Random, text: str) -> str:
+    """The frame's text, sometimes cut short or with a lone surrogate."""
     if rng.random() < 0.03:
         text = text[: rng.randrange(len(text))]  # cut short
     if rng.random() < 0.05:

@@ -107,8 +107,24 @@ def _response(exc_status: int, error: str, message: str, details=None, headers=N
 
 
 def exception_handler(exc, context):
+    """Every exception in the error shape: ours, the client's excess, a backing
+    service down, DRF's own; anything else a logged 500."""
     if isinstance(exc, AppError):
         return app_error_response(exc, context)
+    response = _over_limit_response(exc)
+    if response is None:
+        exc = _as_drf_exception(exc)
+        response = _backing_service_response(exc)
+    if response is None:
+        response = _drf_response(exc)
+    if response is None:
+        logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
+        response = _response(500, "server_error", "Something went wrong on our side.")
+    return response
+
+
+def _over_limit_response(exc):
+    """Throttled, rate limited or nested too deeply: the client's excess; else None."""
     if isinstance(exc, drf.Throttled):
         wait = max(1, int(exc.wait or 1))
         return _response(
@@ -120,19 +136,33 @@ def exception_handler(exc, context):
         # A body nested past Python's parser (views without chatelly.api.parsers,
         # which names the field): the client's input, not our fault.
         return _response(400, "parse_error", "The request body is nested too deeply.")
+    return None
+
+
+def _as_drf_exception(exc):
+    """Simple JWT's and Django's exceptions as the DRF ones they mean."""
     if isinstance(exc, TokenError):
-        exc = InvalidToken()
+        return InvalidToken()
     if isinstance(exc, Http404):
-        exc = drf.NotFound()
+        return drf.NotFound()
     if isinstance(exc, DjangoPermissionDenied):
-        exc = drf.PermissionDenied()
+        return drf.PermissionDenied()
+    return exc
+
+
+def _backing_service_response(exc):
+    """503 when the database or Redis is unreachable, 500 for another database error; else None."""
     if isinstance(exc, (OperationalError, InterfaceError, RedisConnectionError, RedisTimeoutError)):
         logger.error("backing service unavailable: %s", exc.__class__.__name__)
         return _response(503, "unavailable", "A backing service is unavailable; retry later.")
     if isinstance(exc, DatabaseError):
         logger.exception("database error")
         return _response(500, "server_error", "Something went wrong on our side.")
+    return None
 
+
+def _drf_response(exc):
+    """A DRF exception in the error shape, its code from _DRF_ERRORS; else None."""
     for exc_class, error, message in _DRF_ERRORS:
         if isinstance(exc, exc_class):
             details = None
@@ -147,9 +177,7 @@ def exception_handler(exc, context):
     if isinstance(exc, drf.APIException):
         code = exc.get_codes() if isinstance(exc.get_codes(), str) else "error"
         return _response(exc.status_code, code, _detail_text(exc))
-
-    logger.exception("unhandled error in %s", context.get("view").__class__.__name__)
-    return _response(500, "server_error", "Something went wrong on our side.")
+    return None
 
 
 def _detail_text(exc: drf.APIException) -> str:

@@ -74,13 +74,24 @@ def _make_consistent(case, seeded) -> None:
     other rows, the current password, a strong new one, a range in order."""
     label, body = case.operation.label, case.body if isinstance(case.body, dict) else None
     if label.startswith("GET /api/v1/analytics/") and case.query:
-        for name in ("from", "to"):  # days from 1970 to 9999-12-30 (400 outside)
-            if isinstance(case.query.get(name), str) and not "1970" <= case.query[name] <= "9999-12-30":
-                case.query[name] = "2026-01-01"
-        if "from" in case.query:
-            case.query.pop("to", None)  # `to` before `from` or a year after it: 400 naming from
+        _days_in_range(case.query)
     if body is None:
         return
+    _existing_references(label, body, seeded)
+    _hours_in_order(body)
+
+
+def _days_in_range(query: dict) -> None:
+    """The analytics range's days within what the API takes, and in order."""
+    for name in ("from", "to"):  # days from 1970 to 9999-12-30 (400 outside)
+        if isinstance(query.get(name), str) and not "1970" <= query[name] <= "9999-12-30":
+            query[name] = "2026-01-01"
+    if "from" in query:
+        query.pop("to", None)  # `to` before `from` or a year after it: 400 naming from
+
+
+def _existing_references(label: str, body: dict, seeded) -> None:
+    """References to the seeded rows, the current password, an email not yet registered."""
     if label == "POST /api/v1/chats/{chat_id}/messages":
         body.pop("attachment_id", None)  # an upload of this agent's
     elif label == "POST /api/v1/chats/{chat_id}/assign":
@@ -92,6 +103,10 @@ def _make_consistent(case, seeded) -> None:
     elif label == "POST /api/v1/auth/register":
         seeded["registered"] += 1
         body.update(email=f"fuzz-new-{seeded['registered']}@example.com", password=PASSWORD)
+
+
+def _hours_in_order(body: dict) -> None:
+    """Business hours' ranges with start before end."""
     hours = (body.get("settings") or {}).get("business_hours") if "settings" in body else None
     if isinstance(hours, dict):
         for day, ranges in (hours.get("days") or {}).items():
