@@ -41,7 +41,12 @@ dropped = 0
 
 
 def event_record(
-    *, website_id: int, event_type: str, visitor_id: str = "", session_id: str = "", data=None
+    *,
+    website_id: int,
+    event_type: str,
+    visitor_id: str = "",
+    session_id: str = "",
+    data: dict[str, Any] | None = None,
 ) -> None:
     """Queue an event once the current transaction commits (at once outside one)."""
     events_record(

@@ -1,12 +1,15 @@
 """Reads on chats and messages, scoped to what the caller may see."""
 
 from datetime import timedelta
+from typing import Any
 
 from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from accounts.models import User
 from analytics.models import Event, EventType
 from chatelly.errors import NotFound
+from websites.models import Website
 
 from .models import LAST_ACTIVITY, Chat, ChatStatus, Message, SenderType, Visitor
 
@@ -50,7 +53,7 @@ def _newest_activity_first(chats: QuerySet[Chat]) -> QuerySet[Chat]:
     return chats.alias(activity=LAST_ACTIVITY).order_by(F("activity").desc(), F("id").desc())
 
 
-def active_chat_for_visitor(*, website_id: int, visitor) -> Chat | None:
+def active_chat_for_visitor(*, website_id: int, visitor: Visitor) -> Chat | None:
     return _chats().filter(website_id=website_id, visitor_record=visitor, status=ChatStatus.ACTIVE).first()
 
 
@@ -112,11 +115,11 @@ def chat_list(
     return _newest_activity_first(chats)
 
 
-def chat_list_for_website(*, website, **filters) -> QuerySet[Chat]:
+def chat_list_for_website(*, website: Website, **filters: Any) -> QuerySet[Chat]:
     return chat_list(website_ids=[website.id], **filters)
 
 
-def chat_get_for_user(*, user, chat_id) -> Chat:
+def chat_get_for_user(*, user: User, chat_id: int) -> Chat:
     chat = _counted_chats().filter(id=chat_id, website__memberships__user=user).first()
     if chat is None:
         raise NotFound()
@@ -156,7 +159,7 @@ def chats_of_visitor_besides(*, chat: Chat, limit: int = PAST_CHATS_SHOWN) -> li
     return list(_newest_activity_first(others)[:limit])
 
 
-def chat_id_for_user(*, user, chat_id) -> int:
+def chat_id_for_user(*, user: User, chat_id: int) -> int:
     """The chat's id when the user may see it (NotFound otherwise): a permission check
     without loading the chat, for reads that need only its messages."""
     found = Chat.objects.filter(id=chat_id, website__memberships__user=user).values_list("id", flat=True)[:1]
@@ -165,13 +168,13 @@ def chat_id_for_user(*, user, chat_id) -> int:
     return found[0]
 
 
-def chats_visible_to(*, user, chat_ids: list[int]) -> dict[int, int]:
+def chats_visible_to(*, user: User, chat_ids: list[int]) -> dict[int, int]:
     """{chat id: last_seq} of the listed chats on the user's websites."""
     rows = Chat.objects.filter(id__in=chat_ids, website__memberships__user=user).values_list("id", "last_seq")
     return dict(rows)
 
 
-def chat_website(*, chat_id: int, user) -> tuple[int, str] | None:
+def chat_website(*, chat_id: int, user: User) -> tuple[int, str] | None:
     """(website id, visitor id) of a chat the user may see, or None."""
     row = (
         Chat.objects.filter(id=chat_id, website__memberships__user=user)

@@ -7,16 +7,20 @@ fast and every figure still equals a direct count of the stored rows.
 """
 
 from collections import Counter, defaultdict
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from django.db import connection, transaction
-from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, Sum
+from django.db.backends.utils import CursorWrapper
+from django.db.models import Avg, Count, DurationField, ExpressionWrapper, F, Q, QuerySet, Sum
 from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc, TruncDate
 
 from analytics import rollups
 from analytics.models import DailyVisitors, Event, EventType, Rollup
 from chat.models import Chat, ChatStatus, Message
+from websites.models import Website
 
 from .ranges import DayRange
 
@@ -37,7 +41,7 @@ class Window:
             self.sealed = rollups.ensure_built(website_ids)
             self.cut = min(max(self.first, self.sealed), self.after)
 
-    def rollups(self):
+    def rollups(self) -> QuerySet[Rollup]:
         return Rollup.objects.filter(website_id__in=self.ids, bucket__gte=self.first, bucket__lt=self.cut)
 
     def sealed_hours(self) -> list[tuple]:
@@ -58,17 +62,17 @@ class Window:
             )
         return self._sealed_hours
 
-    def chats(self, first: datetime | None = None):
+    def chats(self, first: datetime | None = None) -> QuerySet[Chat]:
         return Chat.objects.filter(
             website_id__in=self.ids, started_at__gte=first or self.cut, started_at__lt=self.after
         )
 
-    def messages(self):
+    def messages(self) -> QuerySet[Message]:
         return Message.objects.filter(
             website_id__in=self.ids, created_at__gte=self.cut, created_at__lt=self.after
         )
 
-    def visits(self):
+    def visits(self) -> QuerySet[Event]:
         return Event.objects.filter(
             website_id__in=self.ids,
             event_type=EventType.WIDGET_LOADED,
@@ -76,12 +80,12 @@ class Window:
             created_at__lt=self.after,
         )
 
-    def day(self, field: str):
+    def day(self, field: str) -> TruncDate:
         return TruncDate(field, tzinfo=self.zone)
 
 
 @contextmanager
-def _reading():
+def _reading() -> Iterator[None]:
     """One transaction for the figures, with room to hash-aggregate in memory."""
     with transaction.atomic():
         if connection.vendor == "postgresql":
@@ -94,7 +98,7 @@ def _reading():
         yield
 
 
-def _seconds(value) -> float | None:
+def _seconds(value: timedelta | None) -> float | None:
     return None if value is None else round(value.total_seconds(), 2)
 
 
@@ -141,11 +145,13 @@ SELECT count(*) FROM (
 """
 
 
-def _day_bounds(window: Window, first_day, last_day) -> tuple[datetime, datetime]:
+def _day_bounds(window: Window, first_day: date, last_day: date) -> tuple[datetime, datetime]:
     return DayRange(first_day, last_day, window.zone).bounds()
 
 
-def _count_days(cursor, window: Window, website_id: int, first_day, last_day) -> dict:
+def _count_days(
+    cursor: CursorWrapper, window: Window, website_id: int, first_day: date, last_day: date
+) -> dict:
     first, after = _day_bounds(window, first_day, last_day)
     cursor.execute(
         _VISITORS_PER_DAY, {"tz": window.zone.key, "website": website_id, "first": first, "after": after}
@@ -284,7 +290,7 @@ def _per_website(window: Window, websites: list) -> list[dict]:
 def _busiest_hours(window: Window) -> list[dict]:
     cells: Counter = Counter()
 
-    def weekday_hour(queryset, field: str):
+    def weekday_hour(queryset: QuerySet[Any], field: str) -> QuerySet[Any]:
         return (
             queryset.annotate(
                 weekday=ExtractIsoWeekDay(field, tzinfo=window.zone),
@@ -314,7 +320,7 @@ def dashboard(*, websites: list, day_range: DayRange) -> dict:
         }
 
 
-def website_report(*, website, day_range: DayRange) -> dict:
+def website_report(*, website: Website, day_range: DayRange) -> dict:
     with _reading():
         totals, series, window = _figures([website.id], day_range)
         return {

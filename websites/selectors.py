@@ -3,12 +3,13 @@
 from django.contrib.auth import get_user_model
 from django.db.models import F, QuerySet
 
+from accounts.models import User
 from chatelly.errors import NotFound, PermissionDenied
 
 from .models import ROLE_RANK, Membership, Role, Website
 
 
-def website_list_for_user(*, user) -> QuerySet[Website]:
+def website_list_for_user(*, user: User) -> QuerySet[Website]:
     """The caller's websites, each annotated with the caller's `role`."""
     return (
         Website.objects.filter(memberships__user=user)
@@ -18,7 +19,7 @@ def website_list_for_user(*, user) -> QuerySet[Website]:
     )
 
 
-def website_get_for_user(*, user, website_id, min_role: str = Role.AGENT) -> Website:
+def website_get_for_user(*, user: User, website_id: int | str, min_role: str = Role.AGENT) -> Website:
     """The website with `role` set; 404 for a non-member, 403 for a too-low role."""
     try:
         website_id = int(website_id)
@@ -32,7 +33,7 @@ def website_get_for_user(*, user, website_id, min_role: str = Role.AGENT) -> Web
     return website
 
 
-def website_ids_for_user(*, user) -> list[int]:
+def website_ids_for_user(*, user: User) -> list[int]:
     return list(Membership.objects.filter(user=user).values_list("website_id", flat=True))
 
 
@@ -40,7 +41,7 @@ def member_list(*, website: Website) -> QuerySet[Membership]:
     return Membership.objects.filter(website=website).select_related("user").order_by("created_at", "id")
 
 
-def member_get(*, website: Website, user_id) -> Membership:
+def member_get(*, website: Website, user_id: int | str) -> Membership:
     try:
         user_id = int(user_id)
     except (TypeError, ValueError):

@@ -65,7 +65,7 @@ def check_plan(*, owner: User, max_users: int | None = None, adding: bool = Fals
 
 
 @transaction.atomic
-def website_create(*, owner: User, name: str, domain: str, **optional) -> Website:
+def website_create(*, owner: User, name: str, domain: str, **optional: Any) -> Website:
     # Lock the owner row so two concurrent creates cannot both pass the count.
     owner = User.objects.select_for_update().get(pk=owner.pk)
     fields = _clean({"name": name, "domain": domain, **optional}, owner=owner)
@@ -79,7 +79,7 @@ def website_create(*, owner: User, name: str, domain: str, **optional) -> Websit
 
 
 @transaction.atomic
-def website_update(*, website: Website, **fields) -> Website:
+def website_update(*, website: Website, **fields: Any) -> Website:
     unknown = set(fields) - set(EDITABLE_FIELDS)
     if unknown:
         raise ValueError(f"not editable: {sorted(unknown)}")
@@ -112,7 +112,7 @@ def website_delete(*, website: Website) -> None:
     website.delete()  # chats, messages, visitors, files and events cascade
 
 
-def _check_assignable_role(role) -> str:
+def _check_assignable_role(role: str) -> str:
     if role not in (Role.ADMIN, Role.AGENT):
         raise InvalidInput('Either "admin" or "agent".', field="role")
     return role

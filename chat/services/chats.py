@@ -4,6 +4,7 @@ read receipts; and the row locks every chat write starts with."""
 from django.db import transaction
 from django.utils import timezone
 
+from accounts.models import User
 from analytics.models import EventType
 from analytics.services import event_record
 from chat.errors import invalid, not_found
@@ -20,7 +21,7 @@ def lock_active_chat(*, website_id: int, visitor: Visitor) -> Chat | None:
     )
 
 
-def lock_member_chat(*, user, chat_id) -> Chat:
+def lock_member_chat(*, user: User, chat_id: object) -> Chat:
     if isinstance(chat_id, bool) or not isinstance(chat_id, int):
         raise invalid("chat_id must be an integer.", "chat_id")
     chat = (
@@ -62,7 +63,7 @@ def _close(chat: Chat) -> Chat:
 
 
 @transaction.atomic
-def chat_close_by_agent(*, user, chat_id) -> Chat:
+def chat_close_by_agent(*, user: User, chat_id: object) -> Chat:
     return _close(lock_member_chat(user=user, chat_id=chat_id))
 
 
@@ -79,7 +80,7 @@ def chat_close(*, chat: Chat) -> Chat:
 
 
 @transaction.atomic
-def chat_assign(*, user, chat_id, assignee_id) -> Chat:
+def chat_assign(*, user: User, chat_id: object, assignee_id: int | None) -> Chat:
     chat = lock_member_chat(user=user, chat_id=chat_id)
     if (
         assignee_id is not None
@@ -92,13 +93,13 @@ def chat_assign(*, user, chat_id, assignee_id) -> Chat:
     return chat
 
 
-def _check_seq(seq) -> int:
+def _check_seq(seq: object) -> int:
     if isinstance(seq, bool) or not isinstance(seq, int) or seq < 0:
         raise invalid("seq must be a non-negative integer.", "seq")
     return seq
 
 
-def _mark_read(chat: Chat, *, reader: str, seq: int, exclude=None) -> None:
+def _mark_read(chat: Chat, *, reader: str, seq: int, exclude: str | None = None) -> None:
     others = (
         [SenderType.VISITOR] if reader == "agent" else [SenderType.AGENT, SenderType.BOT, SenderType.SYSTEM]
     )
@@ -116,7 +117,7 @@ def _mark_read(chat: Chat, *, reader: str, seq: int, exclude=None) -> None:
 
 
 @transaction.atomic
-def messages_read_by_agent(*, user, chat_id, seq, exclude=None) -> Chat:
+def messages_read_by_agent(*, user: User, chat_id: object, seq: object, exclude: str | None = None) -> Chat:
     seq = _check_seq(seq)
     chat = lock_member_chat(user=user, chat_id=chat_id)
     _mark_read(chat, reader="agent", seq=seq, exclude=exclude)
@@ -124,7 +125,7 @@ def messages_read_by_agent(*, user, chat_id, seq, exclude=None) -> Chat:
 
 
 @transaction.atomic
-def messages_read_by_visitor(*, website_id: int, visitor: Visitor, seq) -> Chat | None:
+def messages_read_by_visitor(*, website_id: int, visitor: Visitor, seq: object) -> Chat | None:
     seq = _check_seq(seq)
     chat = Chat.objects.filter(
         website_id=website_id, visitor_record=visitor, status=ChatStatus.ACTIVE

@@ -3,12 +3,13 @@ a chat, its after-commit effects) and an agent's message. Visitors' messages
 reuse these from `visitor_messages` (many in one transaction)."""
 
 from dataclasses import dataclass
-from typing import Literal, overload
+from typing import Any, Literal, overload
 
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from accounts.models import User
 from analytics.models import EventType
 from analytics.services import events_record
 from chat.errors import chat_closed, invalid, not_found
@@ -31,7 +32,7 @@ class Posted:
 # --- validation --------------------------------------------------------------
 
 
-def check_content(content, *, has_attachment: bool) -> str:
+def check_content(content: object, *, has_attachment: bool) -> str:
     if not isinstance(content, str):
         raise invalid("content must be a string.", "content")
     if len(content) > settings.CHATELLY_MAX_MESSAGE_CHARS:
@@ -66,7 +67,7 @@ def check_attachment_id(attachment_id: object) -> int | None:
 
 def attachment_usable(
     attachment: Attachment | None, *, website_id: int, uploader_type: str, uploader_id: str
-):
+) -> Attachment:
     """The attachment when this sender uploaded it for this website (an agent's may have no
     website yet); not_found otherwise."""
     if (
@@ -82,7 +83,9 @@ def attachment_usable(
     return attachment
 
 
-def find_attachment(*, attachment_id, website_id: int, uploader_type: str, uploader_id: str):
+def find_attachment(
+    *, attachment_id: int | None, website_id: int, uploader_type: str, uploader_id: str
+) -> Attachment | None:
     if attachment_id is None:
         return None
     of_website = Q(website_id=website_id)
@@ -104,7 +107,13 @@ def _message_type(attachment: Attachment | None) -> str:
 
 
 def next_message(
-    chat: Chat, *, sender_type: str, sender_id: str, content: str, client_id=None, attachment=None
+    chat: Chat,
+    *,
+    sender_type: str,
+    sender_id: str,
+    content: str,
+    client_id: str | None = None,
+    attachment: Attachment | None = None,
 ) -> Message:
     """The chat's next message, not saved yet; the caller holds the chat's row lock."""
     chat.last_seq += 1
@@ -178,7 +187,7 @@ def message_stored(chat: Chat, message: Message, *, exclude: str | None = None) 
     messages_stored([(chat, message, exclude, False)])
 
 
-def append(chat: Chat, *, exclude: str | None = None, **fields) -> Message:
+def append(chat: Chat, *, exclude: str | None = None, **fields: Any) -> Message:
     """Insert one message and announce it (the chat is locked by the caller)."""
     message = next_message(chat, **fields)
     message.save()
@@ -193,13 +202,13 @@ def append(chat: Chat, *, exclude: str | None = None, **fields) -> Message:
 
 def agent_message_post(
     *,
-    user,
-    chat_id,
-    content,
-    client_id=None,
-    attachment_id=None,
+    user: User,
+    chat_id: object,
+    content: object,
+    client_id: object = None,
+    attachment_id: object = None,
     client_id_required: bool = False,
-    exclude=None,
+    exclude: str | None = None,
 ) -> Posted:
     """An agent's reply: stored, then live to the visitor and the other agents."""
     client_id = check_client_id(client_id, required=client_id_required)

@@ -5,6 +5,7 @@ storage after the rows are gone (on commit: chat/signals.py), and the affected
 websites' analytics rollups are rebuilt so the dashboard stays exact.
 """
 
+from collections.abc import Iterable
 from datetime import datetime
 
 from django.db import transaction
@@ -16,7 +17,7 @@ from chat.models import Attachment, Chat, Message, Visitor
 from chat.serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict, visitor_to_dict
 
 
-def _attachments_of_chats(chat_ids) -> Q:
+def _attachments_of_chats(chat_ids: Iterable[int]) -> Q:
     used = Message.objects.filter(chat_id__in=chat_ids, attachment__isnull=False).values("attachment_id")
     return Q(id__in=used)
 

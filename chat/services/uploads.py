@@ -11,9 +11,10 @@ held only for that sum and the commit, never while a file is written.
 
 import zlib
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
+from django.core.files.uploadedfile import UploadedFile
 from django.db import connection, transaction
 from django.db.models import F, Q, Sum, Window
 from django.utils import timezone
@@ -88,7 +89,7 @@ def quotas_for(*, website_id: int, uploader_type: str, uploader_id: str) -> list
 _WHOSE = {"website": "This website's", "user": "Your", "visitor": "Your"}
 
 
-def _check(quota: Quota, *, size: int, since, exclude_id: int | None = None) -> None:
+def _check(quota: Quota, *, size: int, since: datetime, exclude_id: int | None = None) -> None:
     """Refuse `size` more bytes when the window already holds too many."""
     if size > quota.limit:
         raise PayloadTooLarge(
@@ -129,7 +130,9 @@ def _lock(quotas: list[Quota]) -> None:
 
 
 @transaction.atomic
-def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id: str, upload) -> Attachment:
+def attachment_create(
+    *, website_id: int | None, uploader_type: str, uploader_id: str, upload: UploadedFile
+) -> Attachment:
     """Store an uploaded file under a random name, after checking what it really is."""
     extension, content_type = check_upload(upload)
     attachment = Attachment(
@@ -137,7 +140,8 @@ def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id
         uploader_type=uploader_type,
         uploader_id=uploader_id,
         name=display_name(upload.name, extension),
-        size=upload.size,
+        # Django types `size` as int | None; a file from a request always has it.
+        size=upload.size,  # type: ignore[misc]
         content_type=content_type,
     )
     upload.seek(0)
@@ -157,13 +161,15 @@ def attachment_create(*, website_id: int | None, uploader_type: str, uploader_id
     return attachment
 
 
-def upload_store(*, website_id: int, uploader_type: str, uploader_id: str, upload) -> Attachment:
+def upload_store(
+    *, website_id: int, uploader_type: str, uploader_id: str, upload: UploadedFile
+) -> Attachment:
     """Store an upload for a website if it fits the quotas it counts toward."""
     check_upload(upload)  # a refused type is a 400 whatever the quotas
     quotas = quotas_for(website_id=website_id, uploader_type=uploader_type, uploader_id=uploader_id)
     since = timezone.now() - WINDOW
     for quota in quotas:  # cheap refusal before any byte is written
-        _check(quota, size=upload.size, since=since)
+        _check(quota, size=upload.size, since=since)  # type: ignore[arg-type]  # as above
     attachment = None
     try:
         with transaction.atomic():

@@ -4,7 +4,7 @@ and records its analytics events."""
 
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -102,7 +102,9 @@ def visitor_connect(
 
 
 @transaction.atomic
-def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visitor, bool]:
+def _visitor_connect(
+    *, website_id: int, visitor_id: str | None, user_agent: str, known: bool
+) -> tuple[Visitor, bool]:
     """visitor_connect's visitor, and False when it is known to have no active chat."""
     now = timezone.now()
     visitor = None
@@ -142,7 +144,7 @@ def _visitor_connect(*, website_id, visitor_id, user_agent, known) -> tuple[Visi
     return visitor, known  # a visitor made just now has no chat
 
 
-def _renewal(website_id: int, visitor_id: str, user_agent: str, now) -> dict:
+def _renewal(website_id: int, visitor_id: str, user_agent: str, now: datetime) -> dict:
     """A returning visitor's visit renewed now: a new session after VISIT_GAP."""
     return {
         "website_id": website_id,
@@ -154,7 +156,7 @@ def _renewal(website_id: int, visitor_id: str, user_agent: str, now) -> dict:
     }
 
 
-def _event(visitor: Visitor, event_type: str, *, committed: bool = False, **data) -> None:
+def _event(visitor: Visitor, event_type: str, *, committed: bool = False, **data: Any) -> None:
     event = {
         "website_id": visitor.website_id,
         "event_type": event_type,
@@ -165,14 +167,14 @@ def _event(visitor: Visitor, event_type: str, *, committed: bool = False, **data
     (events_record_committed if committed else events_record)([event])
 
 
-def visitors_seen(*, visitor_pks: list[int], at=None) -> None:
+def visitors_seen(*, visitor_pks: list[int], at: datetime | None = None) -> None:
     """These visitors' last sockets closed: their visits' gap starts `at` (now). Sockets
     report it in batches (chat.sockets.heartbeat)."""
     Visitor.objects.filter(pk__in=visitor_pks).update(last_seen=at or timezone.now())
 
 
 @transaction.atomic
-def visitor_identify(*, visitor: Visitor, name=None, email=None) -> Visitor:
+def visitor_identify(*, visitor: Visitor, name: object = None, email: object = None) -> Visitor:
     fields = []
     if name is not None:
         if not isinstance(name, str) or len(name) > 255:
@@ -196,7 +198,9 @@ def visitor_identify(*, visitor: Visitor, name=None, email=None) -> Visitor:
 
 
 @transaction.atomic
-def visitor_page_view(*, visitor: Visitor, url, title=None, country: str | None = None) -> Visitor:
+def visitor_page_view(
+    *, visitor: Visitor, url: object, title: object = None, country: str | None = None
+) -> Visitor:
     if not isinstance(url, str) or not url.strip() or len(url) > 2048:
         raise invalid("url must be a string of 1-2048 characters.", "url")
     if title is not None and (not isinstance(title, str) or len(title) > 512):
