@@ -1,4 +1,4 @@
-"""Auth and user endpoints (API.md: Auth, User). Thin: parse, call a service, answer."""
+"""Auth and user endpoints (the OpenAPI schema's auth and user tags). Thin: parse, call a service, answer."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema

@@ -1,4 +1,4 @@
-"""Why a chat write was refused, in the codes of PROTOCOL.md's error frames.
+"""Why a chat write was refused, in the codes of docs/protocol.md's error frames.
 
 The errors are the project's one hierarchy (chatelly.errors: AppError and its
 subclasses); the helpers below build the subclasses chat raises most. The

@@ -63,7 +63,7 @@ def _bearer(request) -> str | None:
 
 def page_params(query) -> tuple[int, int]:
     """(after, limit) of a messages page request (ValidationError if malformed);
-    a limit out of 1..MAX_PAGE is clamped, as API.md says (far below: 400).
+    a limit out of 1..MAX_PAGE is clamped, as the OpenAPI schema says (far below: 400).
     `after` is a seq (an int4 column), so past its range it is a 400 too."""
     after = int_param(query, "after", 0, minimum=0, maximum=MAX_SEQ)
     limit = int_param(query, "limit", 50, minimum=-(10**9))

@@ -1,4 +1,4 @@
-"""The Message, Chat and Attachment shapes of PROTOCOL.md and API.md.
+"""The Message, Chat and Attachment shapes of docs/protocol.md ("Messages") and the OpenAPI schema.
 
 Plain functions rather than DRF serializers: they sit on the message path,
 which renders every message once per frame.

@@ -1,4 +1,4 @@
-"""Chat endpoints (API.md: Chats). Thin: parse, call a service or selector, answer."""
+"""Chat endpoints (the OpenAPI schema's chats tag). Thin: parse, call a service or selector, answer."""
 
 from django.conf import settings
 from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_field

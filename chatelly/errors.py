@@ -2,9 +2,10 @@
 
 Services, selectors and the helpers they call raise AppError (never an HTTP or
 DRF type). Two mappings turn it into what a client sees, one per transport:
-`chatelly.api.exceptions` answers HTTP with API.md's error shape, and
-`error_frame` below builds PROTOCOL.md's `error` frame. Admin actions and
-management commands catch AppError and show `summary()`.
+`chatelly.api.exceptions` answers HTTP with the API's error shape (README,
+"API"; `Error` in the OpenAPI schema), and `error_frame` below builds
+docs/protocol.md's `error` frame. Admin actions and management commands catch
+AppError and show `summary()`.
 
 `code` is the error code both documents use; `field` names the input at fault;
 `details` maps fields (dotted paths for nested ones) to a message or a list of
@@ -142,7 +143,7 @@ class TokenNotValid(_Coded):
 
 
 def error_frame(exc: AppError, client_id: Any = None) -> dict:
-    """PROTOCOL.md's `error` frame for `exc`; `client_id` when the frame that
+    """docs/protocol.md's `error` frame for `exc`; `client_id` when the frame that
     failed had one."""
     return frame_of(exc.code, exc.message, client_id)
 

@@ -1,4 +1,4 @@
-"""Analytics endpoints (API.md: Analytics), as JSON or, with ?format=csv, CSV."""
+"""Analytics endpoints (the OpenAPI schema's analytics tag), as JSON or, with ?format=csv, CSV."""
 
 import csv
 import io

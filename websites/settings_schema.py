@@ -1,7 +1,7 @@
 """The `settings` object of a website: its keys, their types, which are public.
 
 Errors name the key as `settings.<key>` (deeper: `settings.<key>.<part>`),
-the way API.md's `details` does.
+the way an API error's `details` does (README, "API").
 """
 
 import re

@@ -1,4 +1,4 @@
-"""Website and member endpoints (API.md: Websites). Thin: parse, call a service, answer."""
+"""Website and member endpoints (the OpenAPI schema's websites and members tags). Thin: parse, call a service, answer."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status

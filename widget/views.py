@@ -1,4 +1,4 @@
-"""Public widget endpoints, keyed by widget_key (API.md: Widget)."""
+"""Public widget endpoints, keyed by widget_key (the OpenAPI schema's widget tag)."""
 
 from django.http import HttpResponse
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer

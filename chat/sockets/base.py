@@ -161,7 +161,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         await self.send_frame(frame_of(code, message, client_id))
 
     async def send_app_error(self, exc: AppError, client_id=None) -> None:
-        """A service's refusal, as PROTOCOL.md's `error` frame."""
+        """A service's refusal, as docs/protocol.md's `error` frame."""
         await self.send_frame(error_frame(exc, client_id))
 
     async def close_with(self, code: int) -> None:

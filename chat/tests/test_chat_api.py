@@ -1,4 +1,4 @@
-"""The Chats table of API.md."""
+"""The chat endpoints (the OpenAPI schema's chats tag)."""
 
 import pytest
 

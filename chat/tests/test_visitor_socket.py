@@ -1,4 +1,4 @@
-"""The visitor socket in-process: every frame of PROTOCOL.md, good and bad."""
+"""The visitor socket in-process: every frame of docs/protocol.md, good and bad."""
 
 import json
 

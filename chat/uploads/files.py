@@ -7,7 +7,7 @@ from django.core.files.uploadedfile import UploadedFile
 
 from chatelly.errors import InvalidInput, PayloadTooLarge
 
-# extension -> content type; what the allow-list of API.md admits.
+# extension -> content type; the allow-list of docs/embedding.md ("Files").
 ALLOWED = {
     "png": "image/png",
     "jpg": "image/jpeg",

@@ -1,4 +1,4 @@
-"""DRF exception handler producing API.md's error shape for every exception."""
+"""DRF exception handler producing the API's error shape (README, "API") for every exception."""
 
 import logging
 
@@ -55,9 +55,9 @@ def flatten_details(detail, prefix: str = "") -> dict[str, str]:
     return out
 
 
-# AppError code -> HTTP status (API.md "Errors"). A code not here is one of the
-# socket's finer validation codes (too_long, email_required): over HTTP, a
-# validation error of its field.
+# AppError code -> HTTP status (each operation's error responses in the OpenAPI
+# schema). A code not here is one of the socket's finer validation codes
+# (too_long, email_required): over HTTP, a validation error of its field.
 APP_ERROR_STATUS: dict[str, int] = {
     "validation_error": 400,
     "token_not_valid": 401,

@@ -1,4 +1,4 @@
-"""Page-number pagination as API.md says: ?page=, ?page_size= (20, at most 100).
+"""Page-number pagination as the OpenAPI schema says: ?page=, ?page_size= (20, at most 100).
 
 DRF's own parsing let `?page=1e400` reach `int(float(...))` (OverflowError, a
 500) and silently ignored a malformed `?page_size=`; here either is a 400

@@ -52,7 +52,7 @@ def drop_slash_duplicates(endpoints, **kwargs):
 
 
 def paginated(serializer_class, name: str):
-    """The page API.md's lists answer: {count, next, previous, results: [item...]}.
+    """The page the API's lists answer: {count, next, previous, results: [item...]}.
 
     A serializer class, so drf-spectacular makes it a named component.
     """

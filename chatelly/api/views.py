@@ -26,7 +26,7 @@ def bad_request(request, exception=None):
 
 
 def get_only(view):
-    """Like require_GET, but a wrong method gets the JSON 405 of API.md."""
+    """Like require_GET, but a wrong method gets the API's JSON 405 (its error shape)."""
 
     def wrapped(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):

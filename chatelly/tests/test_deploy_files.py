@@ -1,4 +1,4 @@
-"""The production stack file describes what DESIGN.md asks for."""
+"""The production stack file holds what README's "Deployment" and deploy/README.md describe."""
 
 import os
 import shutil

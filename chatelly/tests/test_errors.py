@@ -1,4 +1,4 @@
-"""Every error from /api/, /widget/ and operations has API.md's shape."""
+"""Every error from /api/, /widget/ and operations has the API's one error shape (README, "API")."""
 
 import json
 
