@@ -4,7 +4,8 @@ Every public request resolves its key here, so the hot path costs one cache
 read. Services drop the entry after commit whenever the website changes.
 """
 
-from typing import Any, Final, TypedDict
+import enum
+from typing import Any, Final, Literal, TypedDict
 
 from django.core.cache import cache
 from django.db import transaction
@@ -53,14 +54,16 @@ def _plausible(widget_key: object) -> bool:
     return isinstance(widget_key, str) and 16 <= len(widget_key) <= 64
 
 
-class _NotCached:
-    """The type of NOT_CACHED, so that `site is NOT_CACHED` narrows."""
+class _NotCached(enum.Enum):
+    """NOT_CACHED as an enum member, so that type checkers narrow `site is NOT_CACHED`."""
+
+    NOT_CACHED = "not cached"
 
 
-NOT_CACHED: Final = _NotCached()
+NOT_CACHED: Final = _NotCached.NOT_CACHED
 
 
-async def cached_site(widget_key: str) -> SiteSnapshot | _NotCached | None:
+async def cached_site(widget_key: str) -> SiteSnapshot | Literal[_NotCached.NOT_CACHED] | None:
     """active_site's answer read from the cache on the event loop (a socket's
     connect needs no thread when the cache has it); NOT_CACHED otherwise."""
     if not _plausible(widget_key):

@@ -39,11 +39,11 @@ _memory = MemoryStore()
 _redis = RedisStore()
 
 
-def _store():
+def _store() -> RedisStore | MemoryStore:
     return _redis if settings.REDIS_URL else _memory
 
 
-def _key(*parts) -> str:
+def _key(*parts: object) -> str:
     return ":".join([settings.CACHE_KEY_PREFIX, "presence", *map(str, parts)])
 
 

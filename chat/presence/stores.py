@@ -3,6 +3,7 @@ Redis, shared by every process, and this process's memory for the embedded
 default. The join scripts check the limits and take the entry in one step."""
 
 import threading
+from typing import Any
 
 from django.core.cache import cache
 
@@ -60,17 +61,19 @@ return redis.call('ZCARD', KEYS[1])
 """
 
 
-def _join_args(now, conn, visitor, expires, ip_limit, max_users, share) -> list:
+def _join_args(
+    now: float, conn: str, visitor: str, expires: float, ip_limit: int, max_users: int, share: int
+) -> list:
     return [now, conn, visitor, expires, ip_limit, max_users, TTL_SECONDS * 2, share]
 
 
 class RedisStore:
     """The sets in Redis, changed by Lua scripts (limits checked and taken in one step)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._scripts: dict = {}
 
-    def _client(self):
+    def _client(self) -> Any:
         # The default cache is chatelly.cache.RedisCache (settings); typed as any BaseCache.
         return cache.redis_client(write=True)  # type: ignore[attr-defined]
 
@@ -81,24 +84,26 @@ class RedisStore:
             script = self._scripts[(id(client), source)] = client.register_script(source)
         return int(script(keys=keys, args=args, client=client))
 
-    def join_visitor(self, keys, *request) -> int:
+    def join_visitor(self, keys: list[str], *request: Any) -> int:
         return self._run(_JOIN_VISITOR, keys, _join_args(*request))
 
-    def leave_visitor(self, keys, now, conn, visitor) -> int:
+    def leave_visitor(self, keys: list[str], now: float, conn: str, visitor: str) -> int:
         return self._run(_LEAVE_VISITOR, keys, [now, conn, visitor])
 
     # The same scripts through the event loop's async client (no thread).
 
-    async def join_visitor_async(self, client, keys, *request) -> int:
+    async def join_visitor_async(self, client: Any, keys: list[str], *request: Any) -> int:
         return int(await aredis.script(client, _JOIN_VISITOR)(keys=keys, args=_join_args(*request)))
 
-    async def leave_visitor_async(self, client, keys, now, conn, visitor) -> int:
+    async def leave_visitor_async(
+        self, client: Any, keys: list[str], now: float, conn: str, visitor: str
+    ) -> int:
         return int(await aredis.script(client, _LEAVE_VISITOR)(keys=keys, args=[now, conn, visitor]))
 
-    def join(self, key, now, member, expires) -> int:
+    def join(self, key: str, now: float, member: str, expires: float) -> int:
         return self._run(_JOIN, [key], [now, member, expires, TTL_SECONDS * 2])
 
-    def leave(self, key, now, member) -> int:
+    def leave(self, key: str, now: float, member: str) -> int:
         return self._run(_LEAVE, [key], [now, member])
 
     def renew(self, entries: list[tuple[str, str]], expires: float) -> None:
@@ -126,7 +131,7 @@ class RedisStore:
 class MemoryStore:
     """The same sets for the single process of the embedded default."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._sets: dict[str, dict[str, float]] = {}
 
@@ -136,7 +141,17 @@ class MemoryStore:
             del entries[member]
         return entries
 
-    def join_visitor(self, keys, now, conn, visitor, expires, ip_limit, max_users, share) -> int:
+    def join_visitor(
+        self,
+        keys: list[str],
+        now: float,
+        conn: str,
+        visitor: str,
+        expires: float,
+        ip_limit: int,
+        max_users: int,
+        share: int,
+    ) -> int:
         with self._lock:
             ips, visitors, tabs, shares = (self._live(k, now) for k in keys)
             if ip_limit > 0 and len(ips) >= ip_limit:
@@ -148,7 +163,7 @@ class MemoryStore:
             ips[conn] = visitors[visitor] = tabs[conn] = shares[visitor] = expires
             return len(tabs)
 
-    def leave_visitor(self, keys, now, conn, visitor) -> int:
+    def leave_visitor(self, keys: list[str], now: float, conn: str, visitor: str) -> int:
         ip_key, visitors_key, tabs_key, share_key = keys
         with self._lock:
             self._live(ip_key, now).pop(conn, None)
@@ -159,14 +174,14 @@ class MemoryStore:
                 self._live(share_key, now).pop(visitor, None)
             return len(tabs)
 
-    def join(self, key, now, member, expires) -> int:
+    def join(self, key: str, now: float, member: str, expires: float) -> int:
         with self._lock:
             entries = self._live(key, now)
             before = len(entries)
             entries[member] = expires
             return before
 
-    def leave(self, key, now, member) -> int:
+    def leave(self, key: str, now: float, member: str) -> int:
         with self._lock:
             entries = self._live(key, now)
             entries.pop(member, None)

@@ -107,12 +107,12 @@ def _visitor_connect(
 ) -> tuple[Visitor, bool]:
     """visitor_connect's visitor, and False when it is known to have no active chat."""
     now = timezone.now()
-    visitor = None
+    visitor: Visitor | None = None
     db.commit_without_flush()  # a lost visit is renewed by the next connect (with the token's id)
     if visitor_id and known:
-        visitor = statements.visitor_returns(**_renewal(website_id, visitor_id, user_agent, now))
-        if visitor is not None:
-            visitor, active_chat_id = visitor
+        returned = statements.visitor_returns(**_renewal(website_id, visitor_id, user_agent, now))
+        if returned is not None:
+            visitor, active_chat_id = returned
             _event(visitor, EventType.WIDGET_LOADED)
             return visitor, active_chat_id is not None
         visitor = (

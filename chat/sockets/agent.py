@@ -12,6 +12,7 @@ from chat import presence, selectors, services
 from chat.errors import invalid, not_found
 from chat.serializers import message_to_dict
 from chatelly import metrics, realtime
+from chatelly.events import MembershipEvent
 
 from .base import ChatSocket
 from .frames import MAX_INT, is_int_between
@@ -44,7 +45,7 @@ class AgentSocket(ChatSocket):
     def log_context(self) -> dict:
         return {"user_id": self.user.id if self.user else None, "website_ids": self.website_ids}
 
-    async def connect(self):
+    async def connect(self) -> None:
         if not await agent_handshake(self):
             return
         self.chat_sites: dict[int, tuple[int, str]] = {}
@@ -99,7 +100,7 @@ class AgentSocket(ChatSocket):
         elif not active or not set(self.website_ids) <= website_ids:
             await self.close_with(realtime.CLOSE_FORBIDDEN)
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int | None) -> None:
         self.closed = True
         heartbeat().discard(self)
         await self.leave_groups()
@@ -159,7 +160,7 @@ class AgentSocket(ChatSocket):
                 after = messages[-1].seq
         await self.send_frame({"type": "synced"})
 
-    async def _chat_site(self, chat_id) -> tuple[int, str]:
+    async def _chat_site(self, chat_id: object) -> tuple[int, str]:
         if not is_int_between(chat_id, 1):
             raise invalid("chat_id must be a positive integer.", "chat_id")
         site = self.chat_sites.get(chat_id)
@@ -198,7 +199,7 @@ class AgentSocket(ChatSocket):
 
     # --- channel layer events ------------------------------------------------------------
 
-    async def membership_added(self, event: dict) -> None:
+    async def membership_added(self, event: MembershipEvent) -> None:
         """A website joined while the socket is open: its events from now on, and
         `{"type": "website_added", "website_id"}` so the client can sync its chats."""
         website_id = event.get("website_id")
@@ -215,6 +216,6 @@ class AgentSocket(ChatSocket):
             await realtime.agents_presence_changed(website_ids=newly_online)
         await self.send_frame({"type": "website_added", "website_id": website_id})
 
-    async def membership_removed(self, event: dict) -> None:
+    async def membership_removed(self, event: MembershipEvent) -> None:
         if event.get("website_id") in self.website_ids:
             await self.close_with(realtime.CLOSE_FORBIDDEN)

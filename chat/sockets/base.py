@@ -6,6 +6,8 @@ import contextlib
 import json
 import logging
 import time
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any, TypeVar
 
 import orjson
 from channels.consumer import get_handler_name
@@ -17,6 +19,7 @@ from django.db import InterfaceError, OperationalError
 
 from chatelly import metrics, realtime
 from chatelly.errors import AppError, error_frame, frame_of
+from chatelly.events import ForwardEvent, ForwardManyEvent, Frame, GroupEvent, SocketCloseEvent
 from chatelly.logs import socket_log
 
 from . import budgets, drain
@@ -28,8 +31,10 @@ logger = logging.getLogger("chatelly.sockets")
 CLOSE_ACKS_WAIT = 15.0
 SERVER_ERROR = "Something went wrong on the server; the frame was not acted on."
 
+T = TypeVar("T")
 
-def frame_text(frame: dict) -> str:
+
+def frame_text(frame: Mapping[str, Any]) -> str:
     """A frame as compact JSON text (orjson: every frame of the message path goes
     through here). Text with a lone surrogate, which UTF-8 cannot carry, is
     written with \\u escapes instead."""
@@ -57,7 +62,12 @@ class ChatSocket(AsyncWebsocketConsumer):
     opened_at: float | None = None
     log_fields: dict
 
-    async def __call__(self, scope, receive, send):
+    async def __call__(
+        self,
+        scope: dict[str, Any],
+        receive: Callable[[], Awaitable[dict[str, Any]]],
+        send: Callable[[dict[str, Any]], Awaitable[None]],
+    ) -> None:
         """Whatever ends the consumer (a close, a crash, a cancelled task) releases
         its presence slots, heartbeat and groups: a socket that died without
         it kept its `max_users` place renewed for good."""
@@ -66,7 +76,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         finally:
             await self.release(None)
 
-    async def dispatch(self, message):
+    async def dispatch(self, message: dict[str, Any]) -> None:
         """As Channels' own, without its `aclose_old_connections()` per event: that is a
         hop to the database thread for every frame and every group event, queueing
         behind the writes. Every database call here goes through
@@ -86,14 +96,16 @@ class ChatSocket(AsyncWebsocketConsumer):
     def log_context(self) -> dict:
         return {}
 
-    async def accept(self, subprotocol=None, headers=None):
+    async def accept(
+        self, subprotocol: str | None = None, headers: list[tuple[bytes, bytes]] | None = None
+    ) -> None:
         await super().accept(subprotocol, headers)
         self.opened_at = time.monotonic()
         self.budgets = budgets.FrameBudgets(budgets.socket_rates())
         drain.install_once()
         metrics.WS_CONNECTIONS.labels(kind=self.kind).inc()
 
-    async def websocket_disconnect(self, message):
+    async def websocket_disconnect(self, message: dict[str, Any]) -> None:
         # As Channels' own, without its hop to the database thread to close old
         # connections (ours go back to the pool after every call): a restart
         # closes thousands of sockets at once, and the reconnects queued behind them.
@@ -118,7 +130,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         )
         await self.base_send({"type": "websocket.http.response.body", "body": body.encode()})
 
-    async def release(self, code) -> None:
+    async def release(self, code: int | None) -> None:
         """Once per socket: count and log the close, then `disconnect()`."""
         if self.released:
             return
@@ -153,14 +165,14 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     # --- sending -----------------------------------------------------------------
 
-    async def send_frame(self, frame: dict) -> None:
+    async def send_frame(self, frame: Mapping[str, Any]) -> None:
         if not self.closed:
             await self.send(text_data=frame_text(frame))
 
-    async def send_error(self, code: str, message: str, client_id=None) -> None:
+    async def send_error(self, code: str, message: str, client_id: str | None = None) -> None:
         await self.send_frame(frame_of(code, message, client_id))
 
-    async def send_app_error(self, exc: AppError, client_id=None) -> None:
+    async def send_app_error(self, exc: AppError, client_id: str | None = None) -> None:
         """A service's refusal, as docs/protocol.md's `error` frame."""
         await self.send_frame(error_frame(exc, client_id))
 
@@ -178,7 +190,7 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     # --- receiving -----------------------------------------------------------------
 
-    async def receive(self, text_data=None, bytes_data=None):
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """One frame; whatever a handler raises is answered, never the socket's end."""
         try:
             await self.receive_frame(text_data)
@@ -227,7 +239,7 @@ class ChatSocket(AsyncWebsocketConsumer):
             raise FrameError("invalid_frame", "Frames are JSON text.")
         return parse_frame(text_data, max_chars=self.max_frame_chars())
 
-    async def within_budget(self, frame_type: str, client_id=None) -> bool:
+    async def within_budget(self, frame_type: str, client_id: str | None = None) -> bool:
         """False when the frame is refused (and the socket maybe closed) for flooding."""
         verdict = self.budgets.check(frame_type)
         if verdict == budgets.OK:
@@ -240,11 +252,11 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     # --- answers that follow this socket's batched writes, in order --------------
 
-    def chain_write(self, answer) -> None:
+    def chain_write(self, answer: Awaitable[None]) -> None:
         """Run `answer` (a coroutine) after the answers chained before it."""
         self._writes = asyncio.ensure_future(_after(self._writes, answer))
 
-    async def after_writes(self, answer) -> None:
+    async def after_writes(self, answer: Awaitable[None]) -> None:
         """Send `answer` now if nothing is pending, else in its turn."""
         if self._writes is None or self._writes.done():
             await answer
@@ -260,10 +272,10 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     # --- services off the event loop ---------------------------------------------
 
-    async def call(self, service, **kwargs):
+    async def call(self, service: Callable[..., T], **kwargs: Any) -> T:
         """Run a service in the database thread; send its events once it committed."""
 
-        def run():
+        def run() -> tuple[T, list[GroupEvent]]:
             with realtime.deferred() as events:
                 return service(**kwargs), events
 
@@ -279,7 +291,7 @@ class ChatSocket(AsyncWebsocketConsumer):
         events, self._pending_events = getattr(self, "_pending_events", []), []
         await realtime.dispatch(events)
 
-    async def read(self, selector, **kwargs):
+    async def read(self, selector: Callable[..., T], **kwargs: Any) -> T:
         try:
             return await database_sync_to_async(selector)(**kwargs)
         except (OperationalError, InterfaceError) as exc:
@@ -305,23 +317,23 @@ class ChatSocket(AsyncWebsocketConsumer):
 
     # --- channel layer events ----------------------------------------------------------
 
-    async def chat_forward(self, event: dict) -> None:
+    async def chat_forward(self, event: ForwardEvent) -> None:
         if event.get("exclude") != self.channel_name:
             await self.on_forward(event["frame"])
 
-    async def chat_forward_many(self, event: dict) -> None:
+    async def chat_forward_many(self, event: ForwardManyEvent) -> None:
         for frame, exclude in event["items"]:
             if exclude != self.channel_name:
                 await self.on_forward(frame)
 
-    async def on_forward(self, frame: dict) -> None:
+    async def on_forward(self, frame: Frame) -> None:
         await self.send_frame(frame)
 
-    async def socket_close(self, event: dict) -> None:
+    async def socket_close(self, event: SocketCloseEvent) -> None:
         await self.close_with(event.get("code", realtime.CLOSE_FORBIDDEN))
 
 
-async def _after(previous: asyncio.Task | None, answer) -> None:
+async def _after(previous: asyncio.Task | None, answer: Awaitable[None]) -> None:
     if previous is not None:
         with contextlib.suppress(Exception):
             await previous

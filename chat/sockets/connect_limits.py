@@ -40,7 +40,7 @@ def address_bucket(ip: str) -> str:
 
 
 class _MemoryWindows:
-    def __init__(self):
+    def __init__(self) -> None:
         self._lock = threading.Lock()
         self._counts: dict[str, tuple[float, int]] = {}  # key -> (window end, count)
 

@@ -13,10 +13,16 @@ import contextlib
 import logging
 import signal
 import threading
+from collections.abc import Callable
+from types import FrameType
+from typing import Any
 
 from chatelly import realtime
 
 from .heartbeat import heartbeat
+
+# A signal handler as signal.signal() takes it (uvicorn's own).
+_SignalHandler = Callable[[int, FrameType | None], Any]
 
 logger = logging.getLogger("chatelly.drain")
 
@@ -53,17 +59,17 @@ def install_under_uvicorn(loop: asyncio.AbstractEventLoop) -> bool:
     for sig in (signal.SIGTERM, signal.SIGINT):
         previous = signal.getsignal(sig)
         owner = getattr(previous, "__self__", None)
-        if owner is None or not type(owner).__module__.startswith("uvicorn."):
+        if owner is None or not callable(previous) or not type(owner).__module__.startswith("uvicorn."):
             continue
         signal.signal(sig, _handler(loop, previous))
         installed = True
     return installed
 
 
-def _handler(loop: asyncio.AbstractEventLoop, uvicorn_handler):
+def _handler(loop: asyncio.AbstractEventLoop, uvicorn_handler: _SignalHandler) -> _SignalHandler:
     state = {"draining": False}
 
-    def on_signal(sig, frame):
+    def on_signal(sig: int, frame: FrameType | None) -> Any:
         if state["draining"]:  # a second signal: stop now
             return uvicorn_handler(sig, frame)
         state["draining"] = True
@@ -72,7 +78,7 @@ def _handler(loop: asyncio.AbstractEventLoop, uvicorn_handler):
     return on_signal
 
 
-async def _drain_then(uvicorn_handler, sig) -> None:
+async def _drain_then(uvicorn_handler: _SignalHandler, sig: int) -> None:
     try:
         closed = await drain_sockets()
         logger.info("closed %d sockets for shutdown", closed)

@@ -10,6 +10,7 @@ batch of messages), and numbers no id or seq can be (bigint overflow, NaN).
 
 import json
 import math
+from typing import Any, TypeGuard
 
 from chatelly.text import unstorable
 
@@ -53,7 +54,7 @@ def check_values(frame: dict) -> None:
         raise FrameError("validation_error", problem, client_id)
 
 
-def _problem(value, path: str, depth: int) -> str | None:
+def _problem(value: Any, path: str, depth: int) -> str | None:
     name = path or "the frame"
     if isinstance(value, str):
         return f"{name} contains a character that cannot be stored." if unstorable(value) else None
@@ -75,6 +76,6 @@ def _problem(value, path: str, depth: int) -> str | None:
     return None
 
 
-def is_int_between(value, low: int, high: int = MAX_INT) -> bool:
+def is_int_between(value: object, low: int, high: int = MAX_INT) -> TypeGuard[int]:
     """A JSON integer (not a bool) in [low, high]."""
     return isinstance(value, int) and not isinstance(value, bool) and low <= value <= high

@@ -4,6 +4,7 @@ the website of the widget key). Each step refuses the handshake itself (HTTP
 403 or 429 before accept, a close code after) and returns None when it did."""
 
 import logging
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 from asgiref.sync import sync_to_async
@@ -17,25 +18,27 @@ from websites.domains import site_allows_origin
 from websites.selectors import website_ids_for_user
 from websites.widget_cache import NOT_CACHED, active_site, cached_site
 
-from .base import Unavailable
+from .base import ChatSocket, Unavailable
 from .connect_limits import connect_allowed
 from .tickets import ticket_redeem
 from .visitor_tokens import visitor_token_read
 
+Scope = dict[str, Any]  # an ASGI connection scope
 
-def header(scope, name: bytes) -> str | None:
+
+def header(scope: Scope, name: bytes) -> str | None:
     for key, value in scope.get("headers", []):
         if key == name:
             return value.decode("latin-1")
     return None
 
 
-def query_param(scope, name: str) -> str | None:
+def query_param(scope: Scope, name: str) -> str | None:
     query = parse_qs(scope.get("query_string", b"").decode("latin-1"))
     return (query.get(name) or [None])[0]
 
 
-def agent_origin_allowed(scope) -> bool:
+def agent_origin_allowed(scope: Scope) -> bool:
     """No Origin (not a browser) is fine; a browser's must be ours or a dashboard's."""
     headers = dict(scope.get("headers", []))
     origin = headers.get(b"origin")
@@ -51,7 +54,7 @@ def agent_origin_allowed(scope) -> bool:
         return False
 
 
-async def _admitted(socket, ip: str) -> bool:
+async def _admitted(socket: ChatSocket, ip: str) -> bool:
     """The connect rate per address; over it, the handshake gets 429 (or 403)."""
     if await connect_allowed(ip=ip, socket_kind=socket.kind):
         return True
@@ -59,14 +62,14 @@ async def _admitted(socket, ip: str) -> bool:
     return False
 
 
-def _load_agent(user_id: int):
+def _load_agent(user_id: int) -> tuple[User | None, list[int]]:
     user = User.objects.filter(id=user_id).first()
     if user is None:
         return None, []
     return user, website_ids_for_user(user=user)
 
 
-async def agent_handshake(socket) -> bool:
+async def agent_handshake(socket: ChatSocket) -> bool:
     """Origin, connect rate, accept, then the ticket: sets the socket's `user` and
     `website_ids`; False once the socket is refused or closed."""
     if not agent_origin_allowed(socket.scope):
@@ -102,7 +105,7 @@ async def agent_handshake(socket) -> bool:
     return True
 
 
-async def visitor_handshake(socket, widget_key: str) -> bool:
+async def visitor_handshake(socket: ChatSocket, widget_key: str) -> bool:
     """The widget key's website, its Origin, the connect rate, the token, then
     accept: sets the socket's `site`, `ip`, `visitor_id` (the token's, or a new one)
     and `known` (a valid token came); False once the socket is refused."""

@@ -27,7 +27,7 @@ def ticket_issue(*, user_id: int, token_version: int | None = None) -> str:
     return ticket
 
 
-def ticket_redeem(ticket) -> tuple[int, int] | None:
+def ticket_redeem(ticket: object) -> tuple[int, int] | None:
     """(user id, token version) once; None for a missing, bad, expired or used ticket."""
     if not isinstance(ticket, str) or not 20 <= len(ticket) <= 100:
         return None

@@ -4,6 +4,7 @@ batched writer (chat/writer/queue.py)."""
 
 import logging
 import time
+from collections.abc import Awaitable, Mapping
 from typing import Any
 
 from django.conf import settings
@@ -15,6 +16,7 @@ from chat.serializers import chat_to_dict, message_to_dict
 from chat.writer import queue
 from chatelly import metrics, realtime
 from chatelly.errors import AppError
+from chatelly.events import AgentsPresenceEvent, WidgetOffEvent
 from websites.widget_cache import SiteSnapshot
 
 from .base import ChatSocket, Unavailable
@@ -29,7 +31,7 @@ BUSY = "The server is busy: nothing was stored, retry later."
 DOWN = "Storage is down: nothing was stored, retry later."
 
 
-def _country(scope) -> str | None:
+def _country(scope: dict[str, Any]) -> str | None:
     """The proxy's country header (CHATELLY_COUNTRY_HEADER) when it holds an
     ISO 3166-1 alpha-2 code; "XX" and anything else mean unknown."""
     name = settings.CHATELLY_COUNTRY_HEADER
@@ -60,7 +62,7 @@ class VisitorSocket(ChatSocket):
     def log_context(self) -> dict:
         return {"visitor_id": self.visitor_id, "website_id": self.site["id"] if self.site else None}
 
-    async def connect(self):
+    async def connect(self) -> None:
         if not await visitor_handshake(self, self.scope["url_route"]["kwargs"]["widget_key"]):
             return
 
@@ -158,7 +160,7 @@ class VisitorSocket(ChatSocket):
             self.agents_online = online
             await self.send_frame({"type": "agents_online", "online": online})
 
-    async def disconnect(self, code):
+    async def disconnect(self, code: int | None) -> None:
         self.closed = True
         heartbeat().discard(self)
         await self.leave_groups()
@@ -203,7 +205,9 @@ class VisitorSocket(ChatSocket):
             return await self.after_writes(self.send_error("unavailable", BUSY, client_id))
         self.chain_write(self._ack(stored, client_id, time.perf_counter()))
 
-    async def _ack(self, stored, client_id, started: float) -> None:
+    async def _ack(
+        self, stored: Awaitable[services.Posted | AppError], client_id: str | None, started: float
+    ) -> None:
         try:
             result = await stored
         except queue.StorageDown:
@@ -274,7 +278,7 @@ class VisitorSocket(ChatSocket):
 
     # --- channel layer events ------------------------------------------------------------
 
-    async def on_forward(self, frame: dict) -> None:
+    async def on_forward(self, frame: Mapping[str, Any]) -> None:
         kind = frame["type"]
         if kind == "message":
             self.chat_id = frame["message"]["chat_id"]
@@ -282,8 +286,8 @@ class VisitorSocket(ChatSocket):
             self.chat_id = None
         await self.send_frame(frame)
 
-    async def widget_off(self, event: dict) -> None:
+    async def widget_off(self, event: WidgetOffEvent) -> None:
         await self.close_with(realtime.CLOSE_FORBIDDEN)
 
-    async def presence_agents(self, event: dict) -> None:
+    async def presence_agents(self, event: AgentsPresenceEvent) -> None:
         await self._show_agents_online(await self._agents_online(not_before=event.get("at", 0.0)))

@@ -17,7 +17,7 @@ def visitor_token_make(*, website_id: int, visitor_id: str) -> str:
     return signing.dumps({"w": website_id, "v": visitor_id}, salt=SALT)
 
 
-def visitor_token_read(token, *, website_id: int) -> str | None:
+def visitor_token_read(token: object, *, website_id: int) -> str | None:
     """The visitor id, or None for a bad or expired token or one of another website."""
     if not isinstance(token, str) or not token or len(token) > 500:
         return None

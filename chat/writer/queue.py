@@ -18,6 +18,7 @@ stored, the widget retries with the same client_id), never dropped silently.
 import asyncio
 import logging
 import time
+from typing import TypeAlias
 
 from channels.db import database_sync_to_async
 from django.conf import settings
@@ -25,11 +26,15 @@ from django.db import InterfaceError, OperationalError
 
 from chat import presence, services
 from chatelly import metrics, realtime
+from chatelly.events import GroupEvent
 from chatelly.loops import for_this_loop
 
 logger = logging.getLogger("chatelly.batching")
 
 MAX_BATCH = 500
+
+# (job, the future its socket awaits, when it was queued)
+_Item: TypeAlias = tuple[services.MessageJob, asyncio.Future, float]
 
 
 class Busy(Exception):
@@ -43,7 +48,7 @@ class StorageDown(Exception):
 class MessageBatcher:
     def __init__(self, max_wait: float):
         self.max_wait = max_wait
-        self._queue: list[tuple[services.MessageJob, asyncio.Future, float]] = []
+        self._queue: list[_Item] = []
         self._wakeup = asyncio.Event()
         self._writer: asyncio.Task | None = None
         self._sending: asyncio.Task | None = None
@@ -69,7 +74,7 @@ class MessageBatcher:
                 batch, self._queue = self._queue[:MAX_BATCH], self._queue[MAX_BATCH:]
                 await self._write(batch)
 
-    async def _write(self, batch) -> None:
+    async def _write(self, batch: list[_Item]) -> None:
         jobs = [job for job, _, _ in batch]
         try:
             events = await database_sync_to_async(_store)(jobs)
@@ -93,7 +98,7 @@ class MessageBatcher:
         self._sending = asyncio.ensure_future(_send_after(previous, events))
 
 
-def _store(jobs) -> list:
+def _store(jobs: list[services.MessageJob]) -> list[GroupEvent]:
     started = time.perf_counter()
     with realtime.deferred() as events:
         services.visitor_messages_post(jobs=jobs)
@@ -108,7 +113,7 @@ def _store(jobs) -> list:
     return realtime.without_lone_echoes(events, lone)
 
 
-def _answer(batch, exception: Exception | None = None) -> None:
+def _answer(batch: list[_Item], exception: Exception | None = None) -> None:
     for job, future, _ in batch:
         if future.done():  # the socket went away; its message is stored all the same
             continue
@@ -118,7 +123,7 @@ def _answer(batch, exception: Exception | None = None) -> None:
             future.set_result(job.result)
 
 
-async def _send_after(previous: asyncio.Task | None, events: list) -> None:
+async def _send_after(previous: asyncio.Task | None, events: list[GroupEvent]) -> None:
     if previous is not None:
         await previous
     await realtime.dispatch(events)

@@ -10,7 +10,13 @@ Elsewhere (the embedded SQLite default) the ORM does the same work row by row
 in a few statements.
 """
 
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
 from django.db import DEFAULT_DB_ALIAS, connection
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import Model
 from django.utils import timezone
 
 from chat.models import Chat, ChatStatus, Message, Visitor
@@ -21,26 +27,26 @@ def _postgres() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _models(model, sql: str, params: list, *, extra: int = 0) -> list:
+def _models(model: type[Model], sql: str, params: list, *, extra: int = 0) -> list:
     """Model instances from `sql`, a SELECT or an UPDATE ... RETURNING whose `{table}`
     and `{columns}` (every concrete field, read from the alias `c`) are filled in here. With
     `extra` more columns after them: (instance, *extra values) per row."""
     return _from_rows(model, execute(_filled(model, sql), params), extra=extra)
 
 
-def _filled(model, sql: str) -> str:
+def _filled(model: type[Model], sql: str) -> str:
     columns = ", ".join(f'c."{field.column}"' for field in model._meta.concrete_fields)
     return sql.format(table=model._meta.db_table, columns=columns)
 
 
-def _from_rows(model, rows, *, extra: int = 0) -> list:
+def _from_rows(model: type[Model], rows: Sequence[Sequence[Any]], *, extra: int = 0) -> list:
     names = [field.attname for field in model._meta.concrete_fields]
     if extra:
         return [(model.from_db(DEFAULT_DB_ALIAS, names, row[:-extra]), *row[-extra:]) for row in rows]
     return [model.from_db(DEFAULT_DB_ALIAS, names, row) for row in rows]
 
 
-def insert(instance) -> None:
+def insert(instance: Model) -> None:
     """Save a new model instance in one INSERT ... RETURNING id, without the ORM's
     save machinery (no signals: none are connected to the models saved here)."""
     if not _postgres():
@@ -50,7 +56,7 @@ def insert(instance) -> None:
     inserted(instance, execute(sql, values)[0][0])
 
 
-def insert_statement(instance, using=None) -> tuple[str, list]:
+def insert_statement(instance: Model, using: BaseDatabaseWrapper | None = None) -> tuple[str, list]:
     """The INSERT ... RETURNING id of a new instance (its defaults and auto_now_add set).
     `using`: the DatabaseWrapper whose `ops` prepare the values (on the event loop,
     async_db.unconnected_wrapper(): `connection` there builds a wrapper per async context)."""
@@ -66,7 +72,7 @@ def insert_statement(instance, using=None) -> tuple[str, list]:
     return sql, values
 
 
-def inserted(instance, pk) -> None:
+def inserted(instance: Model, pk: int) -> None:
     instance.pk = pk
     instance._state.adding = False
     instance._state.db = DEFAULT_DB_ALIAS
@@ -81,7 +87,7 @@ _VISITOR_RETURNS = (
 )
 
 
-def visitor_returns(**kwargs):
+def visitor_returns(**kwargs: Any) -> tuple[Visitor, int | None] | None:
     """Renew a returning visitor's visit in one statement: (the visitor, the id of
     its active chat or None), or None when there is no such visitor. A new session
     begins when the last one ended before `gap_start`. (Most returning visitors
@@ -94,13 +100,13 @@ def visitor_returns(**kwargs):
 
 
 def visitor_returns_statement(
-    *, website_id: int, visitor_id: str, now, gap_start, new_session: str, user_agent: str
+    *, website_id: int, visitor_id: str, now: datetime, gap_start: datetime, new_session: str, user_agent: str
 ) -> tuple[str, list]:
     params = [gap_start, new_session, now, user_agent, user_agent, website_id, visitor_id]
     return _filled(Visitor, _VISITOR_RETURNS), params
 
 
-def visitor_returned(rows) -> tuple | None:
+def visitor_returned(rows: Sequence[Sequence[Any]]) -> tuple[Visitor, int | None] | None:
     """visitor_returns' answer from its statement's rows."""
     found = _from_rows(Visitor, rows, extra=1)
     return found[0] if found else None
