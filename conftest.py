@@ -19,7 +19,7 @@ settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
 def _clear_cache() -> None:
     """Forget rate-limit counters and cached objects, only under our prefix."""
     if settings.REDIS_URL:
-        client = cache._cache.get_client(write=True)
+        client = cache.redis_client(write=True)
         keys = list(client.scan_iter(match=f"{settings.CACHE_KEY_PREFIX}:*", count=1000))
         if keys:
             client.delete(*keys)
