@@ -13,6 +13,8 @@ from datetime import UTC, datetime, timedelta
 from django.db import connection, transaction
 from django.utils import timezone
 
+from chatelly.db import on_postgres
+
 from .models import DailyVisitors, Rollup, RollupState
 
 BUCKET = timedelta(minutes=15)
@@ -21,7 +23,7 @@ _EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def enabled() -> bool:
-    return connection.vendor == "postgresql"
+    return on_postgres()
 
 
 def seal_point(now: datetime | None = None) -> datetime:

@@ -16,10 +16,10 @@ from collections.abc import Sequence
 from typing import Any
 
 from django.conf import settings
-from django.db import close_old_connections, connection, transaction
+from django.db import close_old_connections, transaction
 from django.utils import timezone
 
-from chatelly.db import execute
+from chatelly.db import execute, on_postgres
 
 from .models import Event
 
@@ -158,7 +158,7 @@ _COLUMNS = [
 def _insert(batch: list[tuple]) -> None:
     """One statement per batch. On PostgreSQL its text is the same for every batch
     (arrays through unnest), so the per-row cost is only the values' encoding."""
-    if connection.vendor != "postgresql":
+    if not on_postgres():
         fields = [name for name, _ in _COLUMNS]
         with transaction.atomic():
             Event.objects.bulk_create([Event(**dict(zip(fields, row, strict=True))) for row in batch])

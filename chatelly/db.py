@@ -20,6 +20,12 @@ def execute(sql: str, params: list) -> list[tuple]:
     return rows
 
 
+def on_postgres() -> bool:
+    """Whether the database is PostgreSQL (production, CI) rather than the embedded
+    SQLite of `make run`: the one question every SQLite fallback asks."""
+    return connection.vendor == "postgresql"
+
+
 def commit_without_flush() -> None:
     """Let the current transaction's COMMIT return before its WAL reaches disk.
 
@@ -27,6 +33,6 @@ def commit_without_flush() -> None:
     writes them again (a visitor's row and visit): PostgreSQL still keeps
     commit order, so a later durable commit (a message) makes these durable
     too. Saves the disk flush that bounded connects per second."""
-    if connection.vendor == "postgresql":
+    if on_postgres():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL synchronous_commit TO OFF")

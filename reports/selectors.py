@@ -20,6 +20,7 @@ from django.db.models.functions import ExtractHour, ExtractIsoWeekDay, Trunc, Tr
 from analytics import rollups
 from analytics.models import DailyVisitors, Event, EventType, Rollup
 from chat.models import Chat, ChatStatus, Message
+from chatelly.db import on_postgres
 from websites.models import Website
 
 from .ranges import DayRange
@@ -88,7 +89,7 @@ class Window:
 def _reading() -> Iterator[None]:
     """One transaction for the figures, with room to hash-aggregate in memory."""
     with transaction.atomic():
-        if connection.vendor == "postgresql":
+        if on_postgres():
             with connection.cursor() as cursor:
                 cursor.execute("SET LOCAL work_mem = '64MB'")
                 # Two cores and large scans: let aggregates run in parallel.
@@ -161,7 +162,7 @@ def _count_days(
 
 def _visitors(window: Window) -> tuple[dict, int]:
     """({day: distinct visitors}, distinct visitors over the range)."""
-    if connection.vendor != "postgresql":
+    if not on_postgres():
         counted = dict(
             window.visits()
             .annotate(day=window.day("created_at"))

@@ -23,6 +23,7 @@ from analytics.models import EventType
 from analytics.services import event_record
 from chat.models import Attachment
 from chat.uploads.files import check_upload, display_name
+from chatelly.db import on_postgres
 from chatelly.errors import PayloadTooLarge, RateLimited
 
 WINDOW = timedelta(days=1)
@@ -120,7 +121,7 @@ def _check(quota: Quota, *, size: int, since: datetime, exclude_id: int | None =
 def _lock(quotas: list[Quota]) -> None:
     """Serialize the quota check of uploads sharing a quota (always in the same order:
     no deadlock). SQLite runs IMMEDIATE transactions: writers are serialized already."""
-    if connection.vendor != "postgresql":
+    if not on_postgres():
         return
     with connection.cursor() as cursor:
         for quota in sorted(quotas, key=lambda q: (_LOCK_NAMESPACE[q.scope], q.lock_key)):

@@ -20,11 +20,7 @@ from django.db.models import Model
 from django.utils import timezone
 
 from chat.models import Chat, ChatStatus, Message, Visitor
-from chatelly.db import execute
-
-
-def _postgres() -> bool:
-    return connection.vendor == "postgresql"
+from chatelly.db import execute, on_postgres
 
 
 def _models(model: type[Model], sql: str, params: list, *, extra: int = 0) -> list:
@@ -49,7 +45,7 @@ def _from_rows(model: type[Model], rows: Sequence[Sequence[Any]], *, extra: int 
 def insert(instance: Model) -> None:
     """Save a new model instance in one INSERT ... RETURNING id, without the ORM's
     save machinery (no signals: none are connected to the models saved here)."""
-    if not _postgres():
+    if not on_postgres():
         instance.save(force_insert=True)
         return
     sql, values = insert_statement(instance)
@@ -93,7 +89,7 @@ def visitor_returns(**kwargs: Any) -> tuple[Visitor, int | None] | None:
     begins when the last one ended before `gap_start`. (Most returning visitors
     have no active chat: the ORM's chat query, compiled for each connect, was a
     third of a reconnect storm's CPU.)"""
-    if not _postgres():
+    if not on_postgres():
         return None  # the ORM path (the caller's) does the same in a few statements
     sql, params = visitor_returns_statement(**kwargs)
     return visitor_returned(execute(sql, params))
@@ -120,7 +116,7 @@ def probes_only() -> None:
     pass), the chat lock scanned every chat, dead versions included, for each
     batch: past 100 ms a batch within a minute at 1,000 messages/s, and the
     writer's queue overflowed. A plain cursor: a SET is never prepared."""
-    if _postgres():
+    if on_postgres():
         with connection.cursor() as cursor:
             cursor.execute("SET LOCAL enable_seqscan = off")
 
@@ -146,7 +142,7 @@ def lock_active_chats(visitors: list[tuple[int, int]]) -> list[Chat]:
     On PostgreSQL each pair is one probe for its chat (a LATERAL ... LIMIT 1 is not
     turned into a join; with probes_only() it is an index probe whatever the
     statistics say)."""
-    if not _postgres():
+    if not on_postgres():
         return list(
             Chat.objects.select_for_update()
             .filter(visitor_record_id__in=[pk for _, pk in visitors], status=ChatStatus.ACTIVE)
@@ -157,7 +153,7 @@ def lock_active_chats(visitors: list[tuple[int, int]]) -> list[Chat]:
 
 def messages_with_client_ids(pairs: list[tuple[int, str]]) -> list[Message]:
     """Messages stored earlier under these (chat id, client id)."""
-    if not _postgres():
+    if not on_postgres():
         wanted = set(pairs)
         found = Message.objects.select_related("attachment").filter(
             chat_id__in={c for c, _ in wanted}, client_id__in={k for _, k in wanted}
@@ -185,7 +181,7 @@ _MESSAGE_COLUMNS = [
 
 def insert_messages(messages: list[Message]) -> None:
     """Insert new messages; sets their `id` and `created_at`."""
-    if not _postgres():
+    if not on_postgres():
         Message.objects.bulk_create(messages)
         return
     now = timezone.now()
@@ -217,7 +213,7 @@ _SUMMARY_COLUMNS = [
 
 def save_chat_summaries(chats: list[Chat]) -> None:
     """Save the summary fields that a message changes, for many chats in one statement."""
-    if not _postgres():
+    if not on_postgres():
         Chat.objects.bulk_update(chats, [name.removesuffix("_id") for name, _ in _SUMMARY_COLUMNS])
         return
     assignments = ", ".join(f"{name} = v.{name}" for name, _ in _SUMMARY_COLUMNS)

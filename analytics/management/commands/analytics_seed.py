@@ -5,6 +5,7 @@ from django.db import connection, transaction
 
 from accounts import services as account_services
 from accounts.selectors import user_get_by_email
+from chatelly.db import on_postgres
 from websites.models import Website
 
 OWNER = "bench@chatelly.local"
@@ -23,7 +24,7 @@ class Command(BaseCommand):
         parser.add_argument("--fresh", action="store_true", help="delete an earlier benchmark website first")
 
     def handle(self, *args, chats, messages_per_chat, events, fresh, **options):
-        if connection.vendor != "postgresql":
+        if not on_postgres():
             raise CommandError("analytics_seed needs PostgreSQL (set DATABASE_URL).")
         owner = user_get_by_email(email=OWNER) or account_services.user_create(
             email=OWNER, password="bench-Not-for-login-1", name="Benchmark"

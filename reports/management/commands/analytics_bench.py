@@ -16,6 +16,7 @@ from django.utils import timezone
 from analytics import rollups
 from analytics.models import Event
 from chat.models import Chat, Message
+from chatelly.db import on_postgres
 from reports import selectors
 from reports.ranges import DayRange, day_range_parse
 from websites.models import Website
@@ -81,7 +82,7 @@ class Command(BaseCommand):
         return timings, captured.captured_queries
 
     def _explain(self, sql: str) -> str:
-        if connection.vendor != "postgresql":
+        if not on_postgres():
             return "(EXPLAIN ANALYZE shown on PostgreSQL only)"
         with transaction.atomic(), connection.cursor() as cursor:
             for setting in ("work_mem = '64MB'", "parallel_setup_cost = 10", "parallel_tuple_cost = 0.001",
@@ -92,9 +93,7 @@ class Command(BaseCommand):
 
     def _render(self, site, counts, rows, plans, tz, runs) -> str:
         with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT version()" if connection.vendor == "postgresql" else "SELECT sqlite_version()"
-            )
+            cursor.execute("SELECT version()" if on_postgres() else "SELECT sqlite_version()")
             version = cursor.fetchone()[0]
         lines = [
             START,
