@@ -4,6 +4,7 @@ Errors name the key as `settings.<key>` (deeper: `settings.<key>.<part>`),
 the way an API error's `details` does (README, "API").
 """
 
+import datetime
 import re
 import zoneinfo
 
@@ -21,6 +22,8 @@ PUBLIC_KEYS = (
     "require_email",
     "locale",
     "business_hours",
+    "holidays",
+    "offline_mode",
 )
 PRIVATE_KEYS = ("allowed_origins", "auto_replies")
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -31,9 +34,12 @@ MAX_KEYWORDS = 20
 MAX_KEYWORD_CHARS = 100
 MAX_REPLY_CHARS = 1000
 MAX_RANGES_PER_DAY = 6
+MAX_HOLIDAYS = 366
+OFFLINE_MODES = ("live", "form", "hidden")
 
 _COLOR = re.compile(r"#[0-9a-fA-F]{6}")
 _LOCALE = re.compile(r"[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*")
+_DATE = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 _TIME = re.compile(r"([01][0-9]|2[0-3]):[0-5][0-9]|24:00")  # fullmatch: "$" takes a final newline
 
 
@@ -133,6 +139,31 @@ def _day_ranges(day, ranges, path):
     return [list(pair) for pair in ranges]
 
 
+def _holidays(value, path):
+    """Dates (YYYY-MM-DD, in the business hours' time zone) closed all day."""
+    if not isinstance(value, list) or len(value) > MAX_HOLIDAYS:
+        raise SettingsError(path, f"A list of at most {MAX_HOLIDAYS} dates as YYYY-MM-DD.")
+    seen = set()
+    for index, day in enumerate(value):
+        item_path = f"{path}.{index}"
+        if not isinstance(day, str) or not _DATE.fullmatch(day):
+            raise SettingsError(item_path, "A date as YYYY-MM-DD.")
+        try:
+            datetime.date.fromisoformat(day)
+        except ValueError as exc:
+            raise SettingsError(item_path, "Not a real date.") from exc
+        if day in seen:
+            raise SettingsError(item_path, "Listed twice.")
+        seen.add(day)
+    return list(value)
+
+
+def _offline_mode(value, path):
+    if value not in OFFLINE_MODES:
+        raise SettingsError(path, f"One of {', '.join(OFFLINE_MODES)}.")
+    return value
+
+
 def _allowed_origins(value, path):
     if not isinstance(value, list) or len(value) > MAX_ORIGINS:
         raise SettingsError(path, f"A list of at most {MAX_ORIGINS} origins.")
@@ -184,6 +215,8 @@ VALIDATORS = {
     "require_email": _bool,
     "locale": _locale,
     "business_hours": _business_hours,
+    "holidays": _holidays,
+    "offline_mode": _offline_mode,
     "allowed_origins": _allowed_origins,
     "auto_replies": _auto_replies,
 }
@@ -256,6 +289,22 @@ OPENAPI_SCHEMA = {
                     },
                 },
             },
+        },
+        "holidays": {
+            "type": "array",
+            "maxItems": MAX_HOLIDAYS,
+            "uniqueItems": True,
+            "items": {"type": "string", "format": "date"},
+            "description": "Days closed all day, as YYYY-MM-DD in the business hours' time zone.",
+        },
+        "offline_mode": {
+            "type": "string",
+            "enum": list(OFFLINE_MODES),
+            "default": "live",
+            "description": (
+                "What the widget shows when closed: outside business hours, or when no "
+                "agent is online if there are no business hours."
+            ),
         },
         "allowed_origins": {
             "type": "array",

@@ -1,4 +1,5 @@
 import re
+from datetime import date, timedelta
 
 import pytest
 
@@ -96,6 +97,8 @@ GOOD_SETTINGS = {
     "require_email": True,
     "locale": "de-DE",
     "business_hours": {"timezone": "Europe/Berlin", "days": {"mon": [["09:00", "17:00"]], "sat": []}},
+    "holidays": ["2026-12-24", "2028-02-29"],
+    "offline_mode": "form",
     "allowed_origins": ["https://App.Example.com", "http://localhost:3000"],
     "auto_replies": [{"keywords": ["price", "cost"], "reply": "See /pricing"}],
 }
@@ -108,6 +111,22 @@ def test_all_documented_settings_are_accepted(auth_api):
     assert stored["color"] == "#aabbcc"
     assert stored["allowed_origins"] == ["https://app.example.com", "http://localhost:3000"]
     assert stored["business_hours"]["days"]["mon"] == [["09:00", "17:00"]]
+    assert stored["holidays"] == ["2026-12-24", "2028-02-29"]
+    assert stored["offline_mode"] == "form"
+
+
+@pytest.mark.parametrize("mode", ["live", "form", "hidden"])
+def test_every_offline_mode_is_accepted(auth_api, mode):
+    response = create(auth_api, settings={"offline_mode": mode, "holidays": []})
+    assert response.status_code == 201, response.json()
+    assert response.json()["settings"] == {"offline_mode": mode, "holidays": []}
+
+
+def test_up_to_366_holidays_are_accepted(auth_api):
+    days = [(date(2028, 1, 1) + timedelta(days=n)).isoformat() for n in range(366)]  # a leap year
+    response = create(auth_api, settings={"holidays": days})
+    assert response.status_code == 201, response.json()
+    assert response.json()["settings"]["holidays"] == days
 
 
 @pytest.mark.parametrize(
@@ -139,6 +158,27 @@ def test_all_documented_settings_are_accepted(auth_api):
             "settings.business_hours.days.mon.0",
         ),
         ({"business_hours": {"timezone": "UTC", "extra": 1}}, "settings.business_hours.extra"),
+        ({"holidays": "2026-12-24"}, "settings.holidays"),
+        ({"holidays": {"2026-12-24": True}}, "settings.holidays"),
+        ({"holidays": [20261224]}, "settings.holidays.0"),
+        ({"holidays": [None]}, "settings.holidays.0"),
+        ({"holidays": ["2026-12-24", "2026-02-30"]}, "settings.holidays.1"),
+        ({"holidays": ["2027-02-29"]}, "settings.holidays.0"),
+        ({"holidays": ["2026-13-01"]}, "settings.holidays.0"),
+        ({"holidays": ["2026-1-5"]}, "settings.holidays.0"),
+        ({"holidays": ["20261224"]}, "settings.holidays.0"),
+        ({"holidays": ["2026-12-24T00:00"]}, "settings.holidays.0"),
+        ({"holidays": ["2026-12-24\n"]}, "settings.holidays.0"),
+        ({"holidays": ["2026-12-24\x00"]}, "settings.holidays.0"),
+        ({"holidays": ["\uff12\uff10\uff12\uff16-12-24"]}, "settings.holidays.0"),
+        ({"holidays": ["2026-12-24", "2026-12-25", "2026-12-24"]}, "settings.holidays.2"),
+        ({"holidays": ["2026-01-01"] * 367}, "settings.holidays"),
+        ({"offline_mode": "away"}, "settings.offline_mode"),
+        ({"offline_mode": "Live"}, "settings.offline_mode"),
+        ({"offline_mode": "live\x00"}, "settings.offline_mode"),
+        ({"offline_mode": None}, "settings.offline_mode"),
+        ({"offline_mode": ["live"]}, "settings.offline_mode"),
+        ({"offline_mode": True}, "settings.offline_mode"),
         ({"allowed_origins": "https://a.com"}, "settings.allowed_origins"),
         ({"allowed_origins": ["a.com"]}, "settings.allowed_origins.0"),
         ({"allowed_origins": ["https://a.com/path"]}, "settings.allowed_origins.0"),
