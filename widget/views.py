@@ -1,6 +1,7 @@
 """Public widget endpoints, keyed by widget_key (the OpenAPI schema's widget tag)."""
 
 from django.http import HttpResponse
+from django.utils import timezone
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -10,7 +11,7 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 
 from chat import presence
 from chat.selectors import visitor_exists
-from chat.serializers import AttachmentSchema, UploadSchema, attachment_to_dict
+from chat.serializers import AttachmentSchema, UploadSchema, attachment_to_dict, iso
 from chat.services import upload_store
 from chat.sockets.visitor_tokens import visitor_token_read
 from chat.upload_views import refuse_oversize_body
@@ -18,7 +19,8 @@ from chatelly.api.client_ip import client_ip_for_request
 from chatelly.api.public import PublicView
 from chatelly.api.ratelimit import enforce_rate
 from chatelly.api.schema import errors
-from websites.settings_schema import public_settings
+from websites.availability import availability
+from websites.settings_schema import OFFLINE_MODES, public_settings
 from websites.widget_cache import active_site
 
 from .cors import add_cors_headers
@@ -32,6 +34,17 @@ WidgetConfigSerializer = inline_serializer(
         "settings": serializers.DictField(help_text="The public settings only."),
         "agents_online": serializers.BooleanField(),
         "ws_url": serializers.CharField(help_text="ws(s)://host/widget/ws/<key>"),
+        "mode": serializers.ChoiceField(
+            choices=OFFLINE_MODES,
+            help_text=(
+                "What the widget shows now: live when open (within business hours, or with an "
+                "agent online when there are none), else settings.offline_mode."
+            ),
+        ),
+        "opens_at": serializers.DateTimeField(
+            allow_null=True,
+            help_text="When closed, the next start of business hours (UTC); else null.",
+        ),
     },
 )
 
@@ -81,13 +94,18 @@ class WidgetConfigView(WidgetView):
     def get(self, request, widget_key):
         site = self.resolve(request, widget_key)
         scheme = "wss" if request.is_secure() else "ws"
+        agents_online = presence.agents_online(site["id"])
+        # Computed per request, never cached: it moves with the clock and presence.
+        mode, opens_at = availability(site["settings"], now=timezone.now(), agents_online=agents_online)
         return Response(
             {
                 "widget_key": site["widget_key"],
                 "name": site["name"],
                 "settings": public_settings(site["settings"]),
-                "agents_online": presence.agents_online(site["id"]),
+                "agents_online": agents_online,
                 "ws_url": f"{scheme}://{request.get_host()}/widget/ws/{site['widget_key']}",
+                "mode": mode,
+                "opens_at": iso(opens_at),
             },
             headers={"Cache-Control": "no-store"},
         )

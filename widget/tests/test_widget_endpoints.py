@@ -1,3 +1,5 @@
+from datetime import UTC, datetime, timedelta
+
 import pytest
 
 from chat import presence
@@ -9,7 +11,15 @@ PRIVATE = {
     "allowed_origins": ["https://app.example.org"],
     "auto_replies": [{"keywords": ["x"], "reply": "y"}],
 }
-PUBLIC = {"title": "Help", "color": "#112233", "greeting": "Hi", "require_email": True, "locale": "en"}
+PUBLIC = {
+    "title": "Help",
+    "color": "#112233",
+    "greeting": "Hi",
+    "require_email": True,
+    "locale": "en",
+    "holidays": ["2026-12-24"],
+    "offline_mode": "hidden",
+}
 
 
 @pytest.fixture
@@ -32,6 +42,8 @@ def test_config_shows_only_public_settings(api, make_website, user, hosts):
         "settings": PUBLIC,
         "agents_online": False,
         "ws_url": f"ws://chat.example.com/widget/ws/{website.widget_key}",
+        "mode": "hidden",  # no business hours and no agent online
+        "opens_at": None,
     }
     raw = response.content.decode()
     for secret in (user.email, "app.example.org", "auto_replies", "max_users", str(user.id) + ","):
@@ -53,6 +65,92 @@ def test_agents_online_follows_presence(api, website):
     finally:
         presence.agent_disconnected(website_ids=[website.id], connection_id="conn-1")
     assert config(api, website.widget_key).json()["agents_online"] is False
+
+
+ALL_DAY = {day: [["00:00", "24:00"]] for day in ("mon", "tue", "wed", "thu", "fri", "sat", "sun")}
+
+
+def hours(days, **more):
+    return {"business_hours": {"timezone": "UTC", "days": days}, **more}
+
+
+@pytest.fixture
+def agent_online():
+    connected = []
+
+    def connect(website):
+        presence.agent_connected(website_ids=[website.id], connection_id="conn-avail")
+        connected.append(website.id)
+
+    yield connect
+    presence.agent_disconnected(website_ids=connected, connection_id="conn-avail")
+
+
+@pytest.mark.parametrize("online", [False, True])
+def test_within_business_hours_the_widget_is_live(api, make_website, agent_online, online):
+    website = make_website(settings=hours(ALL_DAY, offline_mode="form"))
+    if online:
+        agent_online(website)
+    body = config(api, website.widget_key).json()
+    assert (body["mode"], body["opens_at"], body["agents_online"]) == ("live", None, online)
+
+
+@pytest.mark.parametrize("online", [False, True])
+def test_a_week_without_hours_is_closed_with_no_opening(api, make_website, agent_online, online):
+    website = make_website(settings=hours({}, offline_mode="form"))
+    if online:
+        agent_online(website)
+    body = config(api, website.widget_key).json()
+    assert (body["mode"], body["opens_at"]) == ("form", None)
+
+
+def test_on_a_holiday_the_widget_is_closed_until_the_next_day_with_hours(api, make_website, agent_online):
+    today = datetime.now(UTC).date()
+    around = [(today + timedelta(days=n)).isoformat() for n in (-1, 0, 1)]
+    website = make_website(settings=hours(ALL_DAY, holidays=around, offline_mode="hidden"))
+    agent_online(website)
+    body = config(api, website.widget_key).json()
+    assert body["mode"] == "hidden"
+    assert body["opens_at"] == f"{today + timedelta(days=2)}T00:00:00.000Z"
+
+
+def test_outside_business_hours_opens_at_is_the_next_start_in_utc(api, make_website, monkeypatch):
+    settings = {
+        "business_hours": {"timezone": "Europe/Berlin", "days": {"mon": [["09:00", "17:00"]]}},
+        "offline_mode": "form",
+    }
+    website = make_website(settings=settings)
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime(2026, 12, 7, 16, 30, tzinfo=UTC))
+    body = config(api, website.widget_key).json()
+    assert (body["mode"], body["opens_at"]) == ("form", "2026-12-14T08:00:00.000Z")
+    monkeypatch.setattr("django.utils.timezone.now", lambda: datetime(2026, 12, 7, 8, 0, tzinfo=UTC))
+    assert config(api, website.widget_key).json()["mode"] == "live"
+
+
+def test_without_business_hours_presence_decides_at_once(api, make_website, agent_online):
+    website = make_website(settings={"offline_mode": "form"})
+    response = config(api, website.widget_key)
+    assert response["Cache-Control"] == "no-store"  # no browser or proxy keeps a stale mode
+    assert (response.json()["mode"], response.json()["opens_at"]) == ("form", None)
+    agent_online(website)  # the site is cached now: the mode is not
+    assert config(api, website.widget_key).json()["mode"] == "live"
+
+
+def test_offline_mode_defaults_to_live(api, make_website):
+    website = make_website(settings={})
+    body = config(api, website.widget_key).json()
+    assert (body["agents_online"], body["mode"], body["opens_at"]) == (False, "live", None)
+
+
+def test_the_schema_documents_mode_and_opens_at(api):
+    schema = api.get("/api/v1/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    fields = components["WidgetConfig"]["properties"]
+    mode_ref = fields["mode"]["allOf"][0]["$ref"].rsplit("/", 1)[1]
+    assert components[mode_ref]["enum"] == ["live", "form", "hidden"]
+    assert fields["opens_at"]["format"] == "date-time"
+    assert fields["opens_at"]["nullable"] is True
+    assert {"mode", "opens_at"} <= set(components["WidgetConfig"]["required"])
 
 
 @pytest.mark.parametrize("key", ["unknown-key-0123456789abcdef", "short", "x" * 65, "%00"])
