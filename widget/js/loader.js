@@ -37,6 +37,13 @@
     (d.head || d.documentElement).appendChild(script);
   }
 
+  function resuming() {
+    try {
+      var ls = w.localStorage, pre = "chatelly:" + KEY;
+      return !!(ls.getItem(pre + ":token") && ls.getItem(pre + ":chat"));
+    } catch (e) { return false; }
+  }
+
   function start() {
     if (!w.fetch || !w.WebSocket || !d.documentElement.attachShadow) return fail("this browser is too old");
     w.fetch(BASE + "/widget/config/" + encodeURIComponent(KEY), { credentials: "omit", mode: "cors" })
@@ -46,7 +53,9 @@
       })
       .then(function (config) {
         state.config = config;
-        loadApp();
+        /* Hidden while closed: no UI bundle, unless this visitor has a chat going. */
+        if (config.mode === "hidden" && !resuming()) state.status = "hidden";
+        else loadApp();
       })
       .catch(fail);
   }

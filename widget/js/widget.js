@@ -54,6 +54,8 @@
     ".send,.ok{background:var(--accent);color:#fff;border-radius:8px;padding:8px 12px;font-weight:600}",
     ".attach{width:36px;height:36px;border-radius:8px;display:flex;align-items:center;justify-content:center}",
     ".attach svg{width:20px;height:20px;fill:none;stroke:#4b5563;stroke-width:2}",
+    "form.leave{flex-direction:column;align-items:stretch}form.leave label{font-size:13px}",
+    ".back{font-weight:600}.error{color:#b91c1c;font-size:13px}.error:empty{display:none}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     "@media (max-width:480px){.panel{inset:0;width:auto;height:auto;max-height:none;border-radius:0;",
     "bottom:0}.right .panel,.left .panel{left:0;right:0}}"
@@ -109,9 +111,17 @@
     this.unread = 0;
     this.attempt = 0;
     this.stopped = false;
+    this.chatKey = "chatelly:" + key + ":chat";
     this.needEmail = !!this.settings.require_email && !store("chatelly:" + key + ":email");
+    /* Closed (config.mode): "hidden" shows nothing and "form" a leave-a-message form,
+       unless this visitor has a chat going, who keeps their conversation. */
+    var mode = config.mode || "live";
+    if (mode !== "live" && store(this.tokenKey) && store(this.chatKey)) mode = "live";
+    if (mode === "hidden") { state.status = "hidden"; return; }
+    this.formMode = mode === "form";
     this.build();
-    this.connect();
+    if (this.formMode) state.status = "form";
+    else this.connect();
     var self = this;
     w.addEventListener("online", function () { if (!self.ws) self.connect(); });
     w.addEventListener("popstate", function () { self.pageView(); });
@@ -136,6 +146,8 @@
     var titles = el("div", { "class": "titles" });
     titles.appendChild(el("h2", null, title));
     if (s.greeting) titles.appendChild(el("p", null, s.greeting));
+    var back = this.backText();
+    if (back) titles.appendChild(el("p", { "class": "back" }, back));
     header.appendChild(titles);
     var close = el("button", { "class": "close", type: "button", "aria-label": "Close chat" }, "\u00d7");
     close.addEventListener("click", function () { self.toggle(false); });
@@ -152,6 +164,7 @@
     email.appendChild(el("button", { "class": "ok", type: "submit" }, "Continue"));
     email.addEventListener("submit", function (e) { e.preventDefault(); self.identify(); });
     panel.appendChild(email);
+    if (this.formMode) this.buildLeave(panel);
 
     var form = (this.form = el("form", { "class": "composer" }));
     var file = (this.file = el("input", { type: "file", hidden: "", tabindex: "-1",
@@ -184,6 +197,45 @@
     this.showOffline(this.config.agents_online);
   };
 
+  Widget.prototype.backText = function () {
+    var at = this.config.opens_at && new Date(this.config.opens_at), opts = { weekday: "long", month: "short",
+      day: "numeric", hour: "numeric", minute: "2-digit" };
+    if (!at || isNaN(at)) return "";
+    try { return "We're back " + new Intl.DateTimeFormat(this.settings.locale || undefined, opts).format(at); }
+    catch (e) { return "We're back " + new Intl.DateTimeFormat(undefined, opts).format(at); }
+  };
+
+  /* Leave a message: an email and a message, sent as identify + message over the socket. */
+  Widget.prototype.buildLeave = function (panel) {
+    var self = this, id = "chatelly-leave-" + this.key;
+    var form = (this.leave = el("form", { "class": "leave", "aria-label": "Leave a message", novalidate: "" }));
+    form.appendChild(el("label", { "for": id + "-email" }, "Your email (required)"));
+    this.leaveEmail = form.appendChild(el("input", { type: "email", id: id + "-email", required: "", autocomplete: "email" }));
+    form.appendChild(el("label", { "for": id + "-text" }, "Your message"));
+    this.leaveText = form.appendChild(el("textarea", { id: id + "-text", rows: "4", required: "" }));
+    this.leaveError = form.appendChild(el("p", { "class": "error", role: "alert" }));
+    form.appendChild(el("button", { "class": "send", type: "submit" }, "Send"));
+    form.addEventListener("submit", function (e) { e.preventDefault(); self.leaveMessage(); });
+    panel.appendChild(form);
+  };
+
+  Widget.prototype.leaveMessage = function () {
+    var email = this.leaveEmail.value.trim(), text = this.leaveText.value;
+    this.leaveEmail.value = email;
+    var bad = !email || !this.leaveEmail.checkValidity() ? this.leaveEmail : (!text.trim() ? this.leaveText : null);
+    this.leaveEmail.setAttribute("aria-invalid", String(bad === this.leaveEmail));
+    this.leaveText.setAttribute("aria-invalid", String(bad === this.leaveText));
+    this.leaveError.textContent = bad ? (bad === this.leaveEmail ? "Enter a valid email address." : "Write a message.") : "";
+    if (bad) return bad.focus();
+    if (this.sentTo) return; /* sent once; a retry reuses the same client_id */
+    this.sentTo = email;
+    this.lead = { type: "identify", email: email };
+    this.showEmail();
+    this.queue({ type: "message", content: text, client_id: uid() }, { sender_type: "visitor", content: text });
+    this.log.focus();
+    this.connect();
+  };
+
   Widget.prototype.toggle = function (open) {
     open = open === undefined ? this.panel.hidden : open;
     this.panel.hidden = !open;
@@ -193,7 +245,7 @@
       this.unread = 0;
       this.renderBadge();
       this.showEmail();
-      (this.needEmail ? this.emailInput : this.input).focus();
+      (this.formMode ? (this.sentTo ? this.log : this.leaveEmail) : this.needEmail ? this.emailInput : this.input).focus();
       this.markRead();
       this.log.scrollTop = this.log.scrollHeight;
     } else {
@@ -208,13 +260,16 @@
   };
 
   Widget.prototype.showEmail = function () {
-    this.emailForm.hidden = !this.needEmail;
-    this.form.hidden = this.needEmail;
+    var f = this.formMode;
+    this.emailForm.hidden = f || !this.needEmail;
+    this.form.hidden = f || this.needEmail;
+    if (f) { this.leave.hidden = !!this.sentTo; this.log.hidden = !this.sentTo; }
   };
 
   Widget.prototype.showOffline = function (online) {
     this.agentsOnline = online;
-    var text = online ? "" : (this.settings.away_message || "We are away right now. Leave a message and we will get back to you.");
+    var text = this.thanks ? "Thanks \u2014 we'll reply by email at " + this.thanks + "." :
+      online ? "" : (this.settings.away_message || "We are away right now. Leave a message and we will get back to you.");
     this.setStatus(text);
   };
 
@@ -226,7 +281,7 @@
   /* --- the socket ------------------------------------------------------------ */
 
   Widget.prototype.connect = function () {
-    if (this.stopped) return;
+    if (this.stopped || (this.formMode && !this.sentTo) || this.ws) return;
     var token = store(this.tokenKey);
     var url = this.config.ws_url + (token ? "?token=" + encodeURIComponent(token) : "");
     var ws, self = this;
@@ -275,6 +330,8 @@
         this.ready = true;
         this.attempt = 0;
         store(this.tokenKey, f.token);
+        store(this.chatKey, f.chat ? "1" : "");
+        if (this.lead) this.ws.send(JSON.stringify(this.lead)); /* before any queued message */
         this.state.visitorId = f.visitor_id;
         this.showOffline(!!f.agents_online);
         if (!f.chat) this.setChat(null);
@@ -382,6 +439,8 @@
   };
 
   Widget.prototype.confirm = function (clientId, m) {
+    store(this.chatKey, "1");
+    if (this.lead) { this.thanks = this.lead.email; this.lead = null; }
     if (m.chat_id !== this.chatId) this.setChat(m.chat_id);
     this.showOffline(this.agentsOnline); /* clears "conversation ended" */
     this.addMessage(m, true);

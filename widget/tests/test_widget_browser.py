@@ -4,6 +4,7 @@ import json
 import re
 import struct
 import zlib
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -11,10 +12,11 @@ from django.conf import settings
 from django.db import connections
 
 from accounts.tokens import issue_token_pair
-from chat.models import Message, Visitor
+from chat.models import Chat, Message, Visitor
 from testsupport.browser import chromium, new_page, static_site
 from testsupport.servers import ServerProcess, WsClient, free_port, server_env, ws_url
 from websites import services as website_services
+from websites.settings_schema import DAYS
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
@@ -77,12 +79,13 @@ def shop(site_owner):
 
 @pytest.fixture
 def page_for(tmp_path, server):
-    """Open the host page in Chromium; yields a function(key, css, viewport) -> page."""
+    """Open the host page in Chromium; yields a function(key, css, viewport, ready) -> page,
+    ready being the state the widget reaches once mounted ("hidden" and "form" open no socket)."""
     stack = []
     browser_context = chromium()
     browser = browser_context.__enter__()
 
-    def open_page(key, css="", viewport=None):
+    def open_page(key, css="", viewport=None, ready="ready"):
         site_dir = tmp_path / f"site{len(stack)}"
         site_dir.mkdir()
         (site_dir / "index.html").write_text(host_page(server.url, key, css))
@@ -92,9 +95,11 @@ def page_for(tmp_path, server):
         page = new_page(browser)
         if viewport:
             page.set_viewport_size(viewport)
+        page.websockets = []
+        page.on("websocket", lambda socket: page.websockets.append(socket.url))
         page.goto(f"{base}/index.html")
         page.wait_for_function(
-            f"window.__chatelly && window.__chatelly['{key}'].status === 'ready'", timeout=15000
+            f"window.__chatelly && window.__chatelly['{key}'].status === '{ready}'", timeout=15000
         )
         page.host_url = f"{base}/index.html"
         return page
@@ -321,3 +326,121 @@ def test_the_widget_stays_within_its_size_budget():
     app = len(gzip.compress((sources / "widget.js").read_bytes(), 9))
     assert loader < 5 * 1024
     assert loader + app < 40 * 1024
+
+
+PHONE = {"width": 375, "height": 667}
+DESKTOP = {"width": 1280, "height": 800}
+BACK = re.compile(r"^We're back \S")
+
+
+def closed_site(owner, offline_mode, **settings):
+    """Business hours all week long, but today and tomorrow (UTC) are holidays: closed now,
+    with opens_at the day after tomorrow, whatever the time of day the test runs."""
+    today = datetime.now(UTC).date()
+    return website_services.website_create(
+        owner=owner,
+        name="Closed",
+        domain="localhost",
+        settings={
+            "title": "Ask the shop",
+            "business_hours": {"timezone": "UTC", "days": {day: [["00:00", "24:00"]] for day in DAYS}},
+            "holidays": [today.isoformat(), (today + timedelta(days=1)).isoformat()],
+            "offline_mode": offline_mode,
+            **settings,
+        },
+    )
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_hidden_when_closed_shows_no_launcher_and_opens_no_socket(page_for, site_owner, viewport):
+    site = closed_site(site_owner, "hidden")
+    page = page_for(site.widget_key, viewport=viewport, ready="hidden")
+    assert page.locator("[data-chatelly]").count() == 0
+    assert page.get_by_role("button").count() == 0
+    assert page.websockets == []
+    assert page.evaluate("!window.__chatellyApp")  # not even the UI bundle is loaded
+    assert Visitor.objects.count() == 0
+    assert page.page_errors == []
+
+
+def test_hidden_still_shows_a_visitor_their_chat_going_on(page_for, site_owner):
+    site = closed_site(site_owner, "live")
+    page = page_for(site.widget_key)
+    launcher(page).click()
+    send(page, "Still there?")
+    confirmed(page, "Still there?").wait_for()
+    website_services.website_update(website=site, settings={**site.settings, "offline_mode": "hidden"})
+    page.reload()
+    page.wait_for_function(f"window.__chatelly['{site.widget_key}'].status === 'ready'")
+    launcher(page).click()
+    confirmed(page, "Still there?").wait_for()
+    assert Chat.objects.count() == 1
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_live_while_closed_is_the_normal_chat_with_when_we_are_back(page_for, site_owner, viewport):
+    site = closed_site(site_owner, "live")
+    page = page_for(site.widget_key, viewport=viewport)
+    launcher(page).click()
+    dialog = page.get_by_role("dialog", name="Ask the shop")
+    assert dialog.get_by_text(BACK).is_visible()
+    send(page, "Hello after hours")
+    confirmed(page, "Hello after hours").wait_for()
+    assert dialog.bounding_box()["width"] == (375 if viewport is PHONE else 360)
+
+
+def test_the_back_line_speaks_the_widget_locale(page_for, site_owner):
+    site = closed_site(site_owner, "live", locale="de-DE")
+    page = page_for(site.widget_key)
+    opens_at = page.evaluate(f"window.__chatelly['{site.widget_key}'].config.opens_at")
+    expected = page.evaluate(
+        "at => new Intl.DateTimeFormat('de-DE', {weekday: 'long', month: 'short', day: 'numeric',"
+        " hour: 'numeric', minute: '2-digit'}).format(new Date(at))",
+        opens_at,
+    )
+    launcher(page).click()
+    assert page.get_by_text(BACK).text_content() == f"We're back {expected}"
+    assert re.search(r"(Montag|Dienstag|Mittwoch|Donnerstag|Freitag|Samstag|Sonntag)", expected)
+
+
+@pytest.mark.parametrize("viewport", [PHONE, DESKTOP], ids=["phone", "desktop"])
+def test_leave_a_message_when_closed(page_for, site_owner, viewport):
+    site = closed_site(site_owner, "form")
+    page = page_for(site.widget_key, viewport=viewport, ready="form")
+    assert page.websockets == []  # no socket until there is something to send
+    launcher(page).focus()
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Ask the shop")
+    assert dialog.get_by_text(BACK).is_visible()
+    assert page.get_by_role("textbox", name="Message", exact=True).is_hidden()  # no composer
+    form = page.get_by_role("form", name="Leave a message")
+    email = form.get_by_label("Your email (required)")
+    message = form.get_by_label("Your message")
+    assert email.evaluate("e => e.getRootNode().activeElement === e")
+    if viewport is PHONE:
+        assert dialog.bounding_box()["width"] == 375
+    message.fill("Please call me back")
+    send_button = form.get_by_role("button", name="Send")
+
+    send_button.click()  # no email
+    assert form.get_by_role("alert").text_content() == "Enter a valid email address."
+    assert email.get_attribute("aria-invalid") == "true"
+    email.fill("vera@")
+    email.press("Enter")  # a bad one
+    assert form.get_by_role("alert").text_content() == "Enter a valid email address."
+    assert email.evaluate("e => e.getRootNode().activeElement === e")
+    assert page.websockets == [] and Visitor.objects.count() == 0
+
+    email.fill("vera@example.org")
+    form.evaluate("f => { f.requestSubmit(); f.requestSubmit(); }")  # a double submit sends once
+    page.get_by_role("status").get_by_text(
+        "Thanks \u2014 we'll reply by email at vera@example.org."
+    ).wait_for()
+    assert confirmed(page, "Please call me back").count() == 1
+    assert form.is_hidden()
+    chat = Chat.objects.get()
+    assert Visitor.objects.get(visitor_id=chat.visitor_id).email == "vera@example.org"
+    visitor_messages = Message.objects.filter(chat=chat, sender_type="visitor")
+    assert list(visitor_messages.values_list("content", flat=True)) == ["Please call me back"]
+    assert len(page.websockets) == 1
+    assert page.page_errors == []
