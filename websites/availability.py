@@ -1,4 +1,4 @@
-"""Whether a website is open now, and so what its widget shows (API.md, Widget).
+"""Whether a website is open now, and so what its widget shows (docs/embedding.md).
 
 Pure: the caller passes the clock and the presence. With `business_hours`,
 open means now's wall-clock time in its time zone falls in one of the day's
