@@ -7,6 +7,7 @@ from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from accounts import services as account_services
+from chatelly.jobs import app as jobs_app
 
 PASSWORD = "correct-Horse-battery-9"
 
@@ -14,6 +15,11 @@ PASSWORD = "correct-Horse-battery-9"
 # there would outlive the test database. (Server processes started by tests
 # keep the configured default.)
 settings.DATABASES["default"]["CONN_MAX_AGE"] = 0
+
+# Jobs run in the test's own process, right after the commit that queues them,
+# even when Redis is there: a test sees what its jobs did. The tests of the
+# worker itself (chatelly/tests/test_jobs_worker.py) use the Redis queue.
+jobs_app.conf.task_always_eager = True
 
 
 def _clear_cache() -> None:
@@ -182,3 +188,19 @@ def _close_worker_thread_connections(django_db_setup):
             "pool"
         ):
             connection.close_pool()
+
+
+@pytest.fixture
+def smtp_server(settings):
+    """A real SMTP server on 127.0.0.1 that Django's SMTP backend sends to."""
+    from testsupport.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = server.port
+    settings.EMAIL_USE_TLS = settings.EMAIL_USE_SSL = False
+    settings.EMAIL_HOST_USER = settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_TIMEOUT = 5
+    yield server
+    server.stop()

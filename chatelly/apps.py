@@ -5,4 +5,4 @@ class ChatellyConfig(AppConfig):
     name = "chatelly"
 
     def ready(self) -> None:
-        from . import stock_middleware  # noqa: F401  (registers its deploy check)
+        from . import jobs, stock_middleware  # noqa: F401  (the Celery app; a deploy check)

@@ -47,7 +47,10 @@ def _list(name: str, default: list[str]) -> list[str]:
 ALLOWED_HOSTS = _list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1"])
 
 INSTALLED_APPS = [
-    # daphne first: its `runserver` serves HTTP and WebSockets (ASGI).
+    # chatelly first: its `runserver` (daphne's, plus the periodic jobs of
+    # `make run`) must win over daphne's, which must win over Django's.
+    "chatelly",
+    # daphne next: its `runserver` serves HTTP and WebSockets (ASGI).
     "daphne",
     # accounts before django.contrib.auth: its `changepassword` (which revokes
     # tokens, issue 16) must win over Django's.
@@ -64,11 +67,14 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "channels",
-    "chatelly",
+    "django_celery_results",
+    "mail",
     "websites",
     "chat",
     "analytics",
     "reports",
+    "notifications",
+    "visitor_mail",
     "widget",
     "loadtest",
 ]
@@ -195,6 +201,83 @@ else:
         }
     }
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- Background jobs (Celery; chatelly/jobs.py, docs/operations.md) ---------
+# With Redis, jobs go to a Redis queue that `manage.py worker` processes take;
+# without it (`make run`), or with CHATELLY_JOBS_EAGER=true, each job runs in
+# the process that queued it, right after the commit that queued it.
+CHATELLY_JOBS_EAGER = env.bool("CHATELLY_JOBS_EAGER", default=not REDIS_URL)
+CELERY_BROKER_URL = env.str("CHATELLY_JOBS_BROKER_URL", default="") or REDIS_URL or "memory://"
+CELERY_TASK_ALWAYS_EAGER = CHATELLY_JOBS_EAGER
+CELERY_TASK_EAGER_PROPAGATES = False
+# Each deployment (and each test run) has its own queue and its own keys.
+CELERY_TASK_DEFAULT_QUEUE = f"{CACHE_KEY_PREFIX}-jobs"
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "global_keyprefix": f"{CACHE_KEY_PREFIX}-jobs:",
+    # A job taken by a worker that dies goes back to the queue after this many
+    # seconds: longer than the longest job, or a slow job would run twice.
+    "visibility_timeout": env.int("CHATELLY_JOBS_VISIBILITY_TIMEOUT", default=3600),
+    # Look for such jobs every second (kombu's default: about every 100 s).
+    "unacked_restore_interval": 1,
+    "unacked_restore_throttle": 1,
+}
+# A job is acknowledged when it ends, so a worker killed mid-job leaves it queued.
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SOFT_TIME_LIMIT = 120
+CELERY_TASK_TIME_LIMIT = 180
+CELERY_WORKER_HIJACK_ROOT_LOGGER = False
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Results (and failures, with their traceback) in the database: the admin's
+# "Task results" page lists failed jobs.
+CELERY_RESULT_BACKEND = "django-db"
+CELERY_RESULT_EXTENDED = True
+CELERY_RESULT_EXPIRES = timedelta(days=env.int("CHATELLY_JOBS_RESULT_DAYS", default=14))
+CELERY_TASK_IGNORE_RESULT = False
+# Periodic jobs: `manage.py worker --beat` runs them (exactly one such worker);
+# `make run` runs them in-process (chatelly/jobs.py).
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+
+# --- Email (Django's backends; docs/operations.md) ---------------------------
+# EMAIL_URL: smtp://user:pass@host:25, smtp+tls://...:587 (STARTTLS),
+# smtps://...:465 or smtp+ssl://...:465 (implicit TLS), consolemail:// (the
+# development default). django-environ reads smtps:// as STARTTLS; here it means
+# implicit TLS, as port 465 does everywhere else.
+_email = env.email_url("EMAIL_URL", default="consolemail://")
+if env.str("EMAIL_URL", default="").lower().startswith("smtps://"):
+    _email.update(EMAIL_USE_TLS=False, EMAIL_USE_SSL=True)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+EMAIL_HOST = _email.get("EMAIL_HOST", "localhost") or "localhost"
+EMAIL_PORT = _email.get("EMAIL_PORT") or 25
+EMAIL_HOST_USER = _email.get("EMAIL_HOST_USER") or ""
+EMAIL_HOST_PASSWORD = _email.get("EMAIL_HOST_PASSWORD") or ""
+EMAIL_USE_TLS = bool(_email.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_email.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=10)
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Chatelly <chatelly@localhost>")
+SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# Links in emails start with this (no trailing slash).
+CHATELLY_PUBLIC_URL = env.str("CHATELLY_PUBLIC_URL", default="http://127.0.0.1:8000").rstrip("/")
+# A send that fails for a passing reason (connection refused, 4xx) is retried
+# with back-off this many times; a refused address (5xx) is never retried.
+CHATELLY_EMAIL_MAX_RETRIES = env.int("CHATELLY_EMAIL_MAX_RETRIES", default=8)
+CHATELLY_PASSWORD_RESET_MINUTES = env.int("CHATELLY_PASSWORD_RESET_MINUTES", default=60)
+CHATELLY_INVITATION_DAYS = env.int("CHATELLY_INVITATION_DAYS", default=7)
+CHATELLY_RATE_PASSWORD_RESET = env.str("CHATELLY_RATE_PASSWORD_RESET", default="10/h")
+CHATELLY_RATE_PASSWORD_RESET_EMAIL = env.str("CHATELLY_RATE_PASSWORD_RESET_EMAIL", default="3/h")
+CHATELLY_RATE_INVITATIONS = env.str("CHATELLY_RATE_INVITATIONS", default="30/h")
+
+# --- Notifications (agents) and follow-up email (visitors) --------------------
+CHATELLY_NOTIFY_DEFAULT_MINUTES = env.int("CHATELLY_NOTIFY_DEFAULT_MINUTES", default=3)
+CHATELLY_NOTIFY_SWEEP_SECONDS = env.int("CHATELLY_NOTIFY_SWEEP_SECONDS", default=30)
+# Web Push (`manage.py vapid_keys` makes a pair): raw base64url keys.
+CHATELLY_VAPID_PUBLIC_KEY = env.str("CHATELLY_VAPID_PUBLIC_KEY", default="")
+CHATELLY_VAPID_PRIVATE_KEY = env.str("CHATELLY_VAPID_PRIVATE_KEY", default="")
+CHATELLY_VAPID_SUBJECT = env.str("CHATELLY_VAPID_SUBJECT", default="mailto:admin@localhost")
+# An agent's reply the visitor has not seen for this long, while away, is emailed.
+CHATELLY_REPLY_EMAIL_MINUTES = env.int("CHATELLY_REPLY_EMAIL_MINUTES", default=2)
+CHATELLY_RESUME_LINK_DAYS = env.int("CHATELLY_RESUME_LINK_DAYS", default=7)
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"

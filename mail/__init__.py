@@ -1,0 +1,1 @@
+"""Outgoing email: one delivery row per message, sent by a retrying job."""

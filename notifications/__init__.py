@@ -1,0 +1,1 @@
+"""Agent notifications: unread chats emailed and pushed to the dashboard (Web Push)."""

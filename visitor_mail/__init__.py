@@ -1,0 +1,1 @@
+"""Email to visitors: replies while away, transcripts, resume links, unsubscribe."""

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class VisitorMailConfig(AppConfig):
+    name = "visitor_mail"
+    verbose_name = "Visitor email"
