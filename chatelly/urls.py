@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from accounts.urls import auth_urlpatterns, user_urlpatterns
 from chat.uploads import media
+from visitor_mail import urls as visitor_mail_urls
 from widget.demo import demo_page
 
 from . import dashboard, health, metrics
@@ -16,6 +17,8 @@ api_v1 = [
     path("", include("websites.urls")),
     path("", include("chat.urls")),
     path("", include("reports.urls")),
+    path("", include("notifications.urls")),
+    path("", include(visitor_mail_urls.api_urlpatterns)),
     *both("schema", SpectacularAPIView.as_view(), "schema"),
     *both("docs", SpectacularSwaggerView.as_view(url_name="schema"), "docs"),
 ]
@@ -23,6 +26,8 @@ api_v1 = [
 urlpatterns = [
     path("api/v1/", include(api_v1)),
     path("widget/", include("widget.urls")),
+    path("widget/", include(visitor_mail_urls.widget_urlpatterns)),
+    path("email/", include(visitor_mail_urls.page_urlpatterns)),
     *both("healthz", health.healthz, "healthz"),
     *both("readyz", health.readyz, "readyz"),
     *both("metrics", metrics.metrics_view, "metrics"),

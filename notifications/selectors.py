@@ -1,0 +1,1 @@
+"""notifications: selectors (filled by issue 19's work)."""

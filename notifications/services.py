@@ -1,0 +1,1 @@
+"""notifications: services (filled by issue 19's work)."""

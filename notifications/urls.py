@@ -1,0 +1,3 @@
+"""notifications' routes under /api/v1/."""
+
+urlpatterns: list = []

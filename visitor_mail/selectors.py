@@ -1,0 +1,1 @@
+"""visitor_mail: selectors (filled by issue 19's work)."""

@@ -1,0 +1,1 @@
+"""visitor_mail: services (filled by issue 19's work)."""
