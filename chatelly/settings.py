@@ -237,7 +237,7 @@ CELERY_RESULT_EXPIRES = timedelta(days=env.int("CHATELLY_JOBS_RESULT_DAYS", defa
 CELERY_TASK_IGNORE_RESULT = False
 # Periodic jobs: `manage.py worker --beat` runs them (exactly one such worker);
 # `make run` runs them in-process (chatelly/jobs.py).
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+# (Filled in below, once the periods are read.)
 
 # --- Email (Django's backends; docs/operations.md) ---------------------------
 # EMAIL_URL: smtp://user:pass@host:25, smtp+tls://...:587 (STARTTLS),
@@ -278,6 +278,19 @@ CHATELLY_VAPID_SUBJECT = env.str("CHATELLY_VAPID_SUBJECT", default="mailto:admin
 # An agent's reply the visitor has not seen for this long, while away, is emailed.
 CHATELLY_REPLY_EMAIL_MINUTES = env.int("CHATELLY_REPLY_EMAIL_MINUTES", default=2)
 CHATELLY_RESUME_LINK_DAYS = env.int("CHATELLY_RESUME_LINK_DAYS", default=7)
+# Push endpoints come from browsers: only https to public addresses, unless
+# this is set (the tests' local push service).
+CHATELLY_PUSH_ALLOW_PRIVATE = env.bool("CHATELLY_PUSH_ALLOW_PRIVATE", default=False)
+CHATELLY_RATE_TRANSCRIPT = env.str("CHATELLY_RATE_TRANSCRIPT", default="5/h")
+
+CELERY_BEAT_SCHEDULE = {
+    "notify-unread-chats": {"task": "notifications.sweep_unread", "schedule": CHATELLY_NOTIFY_SWEEP_SECONDS},
+    "email-unseen-replies": {
+        "task": "visitor_mail.sweep_unseen_replies",
+        "schedule": CHATELLY_NOTIFY_SWEEP_SECONDS,
+    },
+    "forget-old-job-results": {"task": "celery.backend_cleanup", "schedule": 3600},
+}
 
 # --- Auth -----------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
