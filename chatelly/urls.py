@@ -32,6 +32,7 @@ urlpatterns = [
     *both("readyz", health.readyz, "readyz"),
     *both("metrics", metrics.metrics_view, "metrics"),
     path("admin/", admin.site.urls),
+    path("app/sw.js", dashboard.service_worker, name="dashboard-service-worker"),
     *both("app", dashboard.dashboard_page, "dashboard"),
 ]
 

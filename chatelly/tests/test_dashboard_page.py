@@ -70,3 +70,20 @@ def test_the_page_takes_get_and_head_only(client):
     assert client.head("/app/").status_code == 200
     assert client.post("/app/").status_code == 405
     assert client.delete("/app").status_code == 405
+
+
+def test_the_service_worker_is_served_under_app_without_caching(client):
+    """/app/sw.js: a worker's scope is at most its script's folder, so it lives
+    under /app/; no-cache so a new version is fetched on the next registration."""
+    response = client.get("/app/sw.js")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/javascript; charset=utf-8"
+    assert response["Cache-Control"] == "no-cache"
+    assert response["Content-Security-Policy"] == CSP
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["Referrer-Policy"] == "same-origin"
+    assert response["X-Content-Type-Options"] == "nosniff"
+    body = response.content.decode()
+    assert 'addEventListener("push"' in body and 'addEventListener("notificationclick"' in body
+    assert client.head("/app/sw.js").status_code == 200
+    assert client.post("/app/sw.js").status_code == 405
