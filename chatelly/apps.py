@@ -5,4 +5,6 @@ class ChatellyConfig(AppConfig):
     name = "chatelly"
 
     def ready(self) -> None:
-        from . import jobs, stock_middleware  # noqa: F401  (the Celery app; a deploy check)
+        from . import job_metrics, jobs, stock_middleware  # noqa: F401  (the Celery app; a deploy check)
+
+        job_metrics.register()

@@ -262,6 +262,8 @@ CHATELLY_PUBLIC_URL = env.str("CHATELLY_PUBLIC_URL", default="http://127.0.0.1:8
 # A send that fails for a passing reason (connection refused, 4xx) is retried
 # with back-off this many times; a refused address (5xx) is never retried.
 CHATELLY_EMAIL_MAX_RETRIES = env.int("CHATELLY_EMAIL_MAX_RETRIES", default=8)
+# The first retry's pause; each next one doubles it (capped at an hour).
+CHATELLY_EMAIL_RETRY_SECONDS = env.float("CHATELLY_EMAIL_RETRY_SECONDS", default=30.0)
 CHATELLY_PASSWORD_RESET_MINUTES = env.int("CHATELLY_PASSWORD_RESET_MINUTES", default=60)
 CHATELLY_INVITATION_DAYS = env.int("CHATELLY_INVITATION_DAYS", default=7)
 CHATELLY_RATE_PASSWORD_RESET = env.str("CHATELLY_RATE_PASSWORD_RESET", default="10/h")

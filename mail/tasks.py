@@ -13,9 +13,10 @@ class EmailNotSent(Exception):
 
 
 def backoff_seconds(retries: int) -> float:
-    """30 s, 1 min, 2 min, ... capped at an hour, with jitter so that a
-    recovered server is not hit by every job at once."""
-    return min(30 * 2**retries, 3600) * random.uniform(0.8, 1.2)  # noqa: S311
+    """30 s, 1 min, 2 min, ... (CHATELLY_EMAIL_RETRY_SECONDS doubling) capped at
+    an hour, with jitter so that a recovered server is not hit by every job at once."""
+    first = settings.CHATELLY_EMAIL_RETRY_SECONDS
+    return min(first * 2**retries, 3600) * random.uniform(0.8, 1.2)  # noqa: S311
 
 
 @shared_task(bind=True, name="mail.send_email", max_retries=None)

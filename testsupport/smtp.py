@@ -7,6 +7,7 @@ to be down altogether (tests then stop it and point Django at the dead port).
 
 from __future__ import annotations
 
+import asyncio
 import email
 import email.policy
 import threading
@@ -38,9 +39,15 @@ class Handler:
     received: list[Received] = field(default_factory=list)
     refuse_rcpt: set[str] = field(default_factory=set)  # addresses answered 550
     defer_data: int = 0  # this many messages answered 451 first
+    stall_rcpt: float = 0.0  # the next RCPT waits this long (a client killed meanwhile sends nothing)
     arrived: threading.Condition = field(default_factory=threading.Condition)
+    stalled: threading.Event = field(default_factory=threading.Event)
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.stall_rcpt:
+            stall, self.stall_rcpt = self.stall_rcpt, 0.0
+            self.stalled.set()
+            await asyncio.sleep(stall)
         if address.lower() in self.refuse_rcpt:
             return "550 5.1.1 No such user here"
         envelope.rcpt_tos.append(address)

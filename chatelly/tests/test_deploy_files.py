@@ -15,11 +15,17 @@ ROOT = Path(settings.BASE_DIR)
 def test_compose_has_the_production_services_with_health_checks_and_restarts():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     services = compose["services"]
-    assert {"postgres", "redis", "web1", "web2", "nginx"} <= set(services)
-    for name in ("postgres", "redis", "web1", "web2", "nginx"):
+    names = ("postgres", "redis", "web1", "web2", "worker-beat", "worker", "nginx")
+    assert set(names) <= set(services)
+    for name in names:
         assert services[name].get("healthcheck", {}).get("test"), name
         assert services[name].get("restart") == "unless-stopped", name
     assert services["web1"]["environment"]["DJANGO_ENV"] == "production"
+    # Exactly one worker runs the periodic jobs; the other kind scales.
+    beats = [name for name, service in services.items() if "--beat" in service.get("command", [])]
+    assert beats == ["worker-beat"]
+    assert services["worker"]["command"][:3] == ["python", "manage.py", "worker"]
+    assert "celery" in " ".join(services["worker"]["healthcheck"]["test"])
     # No secret is written into the file itself.
     text = (ROOT / "docker-compose.yml").read_text()
     for secret in ("DJANGO_SECRET_KEY", "POSTGRES_PASSWORD", "JWT_SIGNING_KEY"):
