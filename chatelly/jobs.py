@@ -39,7 +39,9 @@ _background: ThreadPoolExecutor | None = None
 def on_commit(task: Task, *args: Any, **kwargs: Any) -> None:
     """Queue `task(*args, **kwargs)` once the current transaction commits (at
     once outside one)."""
-    transaction.on_commit(lambda: _queue(task, args, kwargs))
+    # robust: a queue that cannot be reached (Redis down) is logged, and the
+    # committed change stands; jobs that send keep a row a sweep re-queues.
+    transaction.on_commit(lambda: _queue(task, args, kwargs), robust=True)
 
 
 def _queue(task: Task, args: tuple, kwargs: dict) -> None:

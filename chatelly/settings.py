@@ -229,6 +229,15 @@ CELERY_TASK_SOFT_TIME_LIMIT = 120
 CELERY_TASK_TIME_LIMIT = 180
 CELERY_WORKER_HIJACK_ROOT_LOGGER = False
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Queuing must not hold a request long when Redis is away (the row stays; see
+# mail.requeue_unsent).
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 # Results (and failures, with their traceback) in the database: the admin's
 # "Task results" page lists failed jobs.
 CELERY_RESULT_BACKEND = "django-db"
@@ -291,6 +300,7 @@ CELERY_BEAT_SCHEDULE = {
         "task": "visitor_mail.sweep_unseen_replies",
         "schedule": CHATELLY_NOTIFY_SWEEP_SECONDS,
     },
+    "requeue-unsent-email": {"task": "mail.requeue_unsent", "schedule": 300},
     "forget-old-job-results": {"task": "celery.backend_cleanup", "schedule": 3600},
 }
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import smtplib
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from email.utils import make_msgid
 from typing import Any
 
@@ -153,6 +154,22 @@ def deliver(delivery_id: int) -> Outcome:
         if outcome.status == EmailStatus.BOUNCED:
             suppress(delivery.to, reason=SuppressionReason.BOUNCE)
     return outcome
+
+
+def requeue_unsent(*, older_than: timedelta = timedelta(minutes=10), now: datetime | None = None) -> int:
+    """Queue again the emails never tried: their job was lost before reaching
+    the queue (Redis away at commit). A job run twice still sends once."""
+    from .tasks import send_email
+
+    cutoff = (now or timezone.now()) - older_than
+    ids = list(
+        EmailDelivery.objects.filter(status=EmailStatus.QUEUED, attempts=0, created_at__lt=cutoff)
+        .order_by("created_at")
+        .values_list("id", flat=True)[:1000]
+    )
+    for delivery_id in ids:
+        jobs.on_commit(send_email, delivery_id)
+    return len(ids)
 
 
 def give_up(delivery_id: int, error: str) -> None:

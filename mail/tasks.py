@@ -28,3 +28,8 @@ def send_email(self, delivery_id: int) -> str:
         services.give_up(delivery_id, outcome.error)
         raise EmailNotSent(outcome.error)
     raise self.retry(countdown=backoff_seconds(self.request.retries))
+
+
+@shared_task(name="mail.requeue_unsent")
+def requeue_unsent() -> int:
+    return services.requeue_unsent()

@@ -140,3 +140,25 @@ def test_the_back_off_grows_and_is_capped():
     waits = [backoff_seconds(n) for n in range(12)]
     assert 24 <= waits[0] <= 36 and 48 <= waits[1] <= 72
     assert all(w <= 3600 * 1.2 for w in waits) and waits[11] >= 3600 * 0.8
+
+
+def test_an_email_whose_job_never_ran_is_queued_again_by_the_sweep(smtp_server):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from chatelly.jobs import app as jobs_app
+
+    jobs_app.conf.task_always_eager = False  # the job "is lost": no worker takes the queue
+    try:
+        delivery = queue()
+    finally:
+        jobs_app.conf.task_always_eager = True
+    assert smtp_server.handler.received == []
+    assert services.requeue_unsent(now=timezone.now()) == 0  # too young: its job may be on its way
+    assert services.requeue_unsent(now=timezone.now() + timedelta(minutes=11)) == 1
+    [got] = smtp_server.handler.wait_for(1)
+    assert got.subject == "Hello"
+    delivery.refresh_from_db()
+    assert delivery.status == EmailStatus.SENT
+    assert services.requeue_unsent(now=timezone.now() + timedelta(minutes=11)) == 0
