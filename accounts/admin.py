@@ -1,4 +1,5 @@
-"""Staff view of users: search, filters, plan changes and deactivation via services."""
+"""Staff view of users: search, filters, plan changes and deactivation via
+services; password-reset tokens, read-only."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,7 +8,7 @@ from django.contrib.auth.forms import AdminPasswordChangeForm, AdminUserCreation
 
 from . import services
 from .admin_login import ThrottledAdminLoginForm
-from .models import User, normalize_email
+from .models import PasswordResetToken, User, normalize_email
 
 admin.site.login_form = ThrottledAdminLoginForm
 
@@ -88,3 +89,22 @@ class UserAdmin(DjangoUserAdmin):
             services.user_activate(user=user)
             count += 1
         self.message_user(request, f"Activated {count} user(s).", messages.SUCCESS)
+
+
+@admin.register(PasswordResetToken)
+class PasswordResetTokenAdmin(admin.ModelAdmin):
+    """Read-only: tokens are made by the reset job; staff may delete one to kill its link."""
+
+    list_display = ("user", "created_at", "expires_at", "used_at")
+    list_filter = (("used_at", admin.EmptyFieldListFilter),)
+    search_fields = ("user__email",)
+    list_select_related = ("user",)
+    raw_id_fields = ("user",)
+    fields = ("user", "token_hash", "created_at", "expires_at", "used_at")
+    readonly_fields = fields
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,4 +1,5 @@
-"""The user: email is the login (stored lower-cased, unique ignoring case)."""
+"""The user: email is the login (stored lower-cased, unique ignoring case);
+the tokens of password-reset links."""
 
 from django.contrib.auth.base_user import AbstractBaseUser, BaseUserManager
 from django.contrib.auth.models import PermissionsMixin
@@ -65,3 +66,21 @@ class User(AbstractBaseUser, PermissionsMixin):
     def clean(self) -> None:
         super().clean()
         self.email = normalize_email(self.email)
+
+
+class PasswordResetToken(models.Model):
+    """A password-reset link's token: only its SHA-256 is kept (accounts.onetime).
+    It works once (`used_at`) and until `expires_at`."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_tokens")
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    used_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "password_reset_tokens"
+        ordering = ["-created_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"password reset for {self.user_id} ({self.created_at:%Y-%m-%d %H:%M})"

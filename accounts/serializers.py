@@ -85,3 +85,26 @@ class PasswordChangeInput(serializers.Serializer):
     current_password = StrictCharField(max_length=128, trim_whitespace=False)
     new_password = StrictCharField(max_length=128, trim_whitespace=False)
     refresh_cookie = _refresh_cookie_field()
+
+
+@extend_schema_field({"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[A-Za-z0-9_-]+$"})
+class LinkTokenField(StrictCharField):
+    """The token of an emailed link (base64url); one of no link is a 400 of its field."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("max_length", 128)
+        super().__init__(**kwargs)
+
+
+class PasswordResetInput(serializers.Serializer):
+    email = StrictEmailField(max_length=254)
+
+
+class PasswordResetConfirmInput(serializers.Serializer):
+    token = LinkTokenField(help_text="The `token` of the emailed link.")
+    new_password = StrictCharField(max_length=128, trim_whitespace=False)
+    refresh_cookie = _refresh_cookie_field()
+
+
+class EmptyOutput(serializers.Serializer):
+    """An empty object."""

@@ -1,20 +1,26 @@
-"""Writes on users and their tokens; views, admin and commands call only these."""
+"""Writes on users and their tokens (password-reset links too); views, admin,
+commands and jobs call only these."""
 
 import contextlib
+from datetime import timedelta
 
+from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 
-from chatelly import realtime
+from chatelly import jobs, realtime
 from chatelly.errors import InvalidInput, LoginFailed, TokenNotValid
+from mail.services import queue_email
 
-from .models import Plan, User, normalize_email
+from . import onetime
+from .models import PasswordResetToken, Plan, User, normalize_email
 from .tokens import VERSION_CLAIM, blacklist_all_refresh_tokens, issue_token_pair
 
 EMAIL_TAKEN = "A user with this email already exists."
@@ -188,3 +194,63 @@ def session_logout(*, refresh: str | None) -> None:
         return
     with contextlib.suppress(TokenNotValid):
         token_logout(refresh=refresh)
+
+
+RESET_LINK_DEAD = "This link is invalid, used or expired; ask for a new one."
+
+
+@transaction.atomic
+def password_reset_request(*, email: str) -> None:
+    """Queue the job that emails a reset link, whatever the address: the caller
+    does the same work for an unknown one, so its timing tells nothing."""
+    from .tasks import send_password_reset
+
+    jobs.on_commit(send_password_reset, normalize_email(email))
+
+
+@transaction.atomic
+def password_reset_send(*, email: str) -> PasswordResetToken | None:
+    """The job's work: a new reset token and its email for the active user of
+    `email` (a password login the staff turned off stays off); else nothing."""
+    user = User.objects.filter(email=normalize_email(email), is_active=True).first()
+    if user is None or not user.has_usable_password():
+        return None
+    raw, digest = onetime.new_token()
+    minutes = settings.CHATELLY_PASSWORD_RESET_MINUTES
+    token = PasswordResetToken.objects.create(
+        user=user, token_hash=digest, expires_at=timezone.now() + timedelta(minutes=minutes)
+    )
+    queue_email(
+        key=f"password-reset:{token.id}",
+        kind="password_reset",
+        to=user.email,
+        template="password_reset",
+        context={"name": user.name, "url": onetime.dashboard_link("reset-password", raw), "minutes": minutes},
+    )
+    return token
+
+
+def _open_reset_token(raw: str) -> PasswordResetToken:
+    token = (
+        PasswordResetToken.objects.select_for_update()
+        .select_related("user")
+        .filter(token_hash=onetime.token_hash(raw))
+        .first()
+    )
+    if token is None or token.used_at is not None or token.expires_at <= timezone.now():
+        raise InvalidInput(RESET_LINK_DEAD, field="token")
+    if not token.user.is_active:
+        raise InvalidInput(RESET_LINK_DEAD, field="token")
+    return token
+
+
+@transaction.atomic
+def password_reset_confirm(*, token: str, new_password: str) -> tuple[User, dict[str, str]]:
+    """Set the password from a reset link: the token and every other open reset
+    token of the user die, so do all older JWTs (and the user's sockets close)."""
+    reset = _open_reset_token(token)
+    user = reset.user
+    _check_password(new_password, user=user, field="new_password")
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+    user_set_password(user=user, password=new_password)
+    return user, issue_token_pair(user)

@@ -5,6 +5,8 @@ from . import views
 auth_urlpatterns = [
     *both("register", views.RegisterView.as_view(), "auth-register"),
     *both("login", views.LoginView.as_view(), "auth-login"),
+    *both("password-reset", views.PasswordResetView.as_view(), "auth-password-reset"),
+    *both("password-reset/confirm", views.PasswordResetConfirmView.as_view(), "auth-password-reset-confirm"),
     *both("refresh", views.RefreshView.as_view(), "auth-refresh"),
     *both("logout", views.LogoutView.as_view(), "auth-logout"),
     *both("session/refresh", views.SessionRefreshView.as_view(), "auth-session-refresh"),

@@ -18,9 +18,12 @@ from . import services
 from .models import normalize_email
 from .serializers import (
     AuthOutput,
+    EmptyOutput,
     LoginInput,
     NewTokensOutput,
     PasswordChangeInput,
+    PasswordResetConfirmInput,
+    PasswordResetInput,
     ProfileInput,
     RefreshInput,
     RegisterInput,
@@ -157,6 +160,60 @@ class LoginView(PublicAuthView):
         data = valid_data(LoginInput, request)
         refresh_cookie = data.pop("refresh_cookie")
         user, tokens = services.user_login(**data)
+        return _tokens_answer(_auth_body(user, tokens), refresh_cookie=refresh_cookie)
+
+
+class PasswordResetView(PublicAuthView):
+    @extend_schema(
+        tags=["auth"],
+        summary="Email a password-reset link",
+        description=(
+            "Always 202 `{}` for a valid address, whether or not it has an account (same body, "
+            "status and work). An active account's address gets an email with the link "
+            "`{CHATELLY_PUBLIC_URL}/app/#/reset-password?token=<token>`, valid once for "
+            "CHATELLY_PASSWORD_RESET_MINUTES. Limited per client IP "
+            "(CHATELLY_RATE_PASSWORD_RESET) and per address (CHATELLY_RATE_PASSWORD_RESET_EMAIL)."
+        ),
+        request=PasswordResetInput,
+        responses={202: EmptyOutput, **errors(400, 415, 429)},
+    )
+    def post(self, request):
+        data = valid_data(PasswordResetInput, request)
+        email = normalize_email(data["email"])
+        enforce_rate(
+            request,
+            group="password-reset-ip",
+            key_value=client_ip_for_request(request),
+            rate_setting="CHATELLY_RATE_PASSWORD_RESET",
+        )
+        enforce_rate(
+            request,
+            group="password-reset-email",
+            key_value=email,
+            rate_setting="CHATELLY_RATE_PASSWORD_RESET_EMAIL",
+        )
+        # The job looks the address up: this request does the same work for any address.
+        services.password_reset_request(email=email)
+        return Response({}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(PublicAuthView):
+    @extend_schema(
+        tags=["auth"],
+        summary="Set a new password with an emailed reset token; signs in",
+        description=(
+            "The token works once. Every older token of the user dies: JWTs, other reset "
+            "links; the user's agent sockets close 4401. A bad, used or expired token: 400 "
+            "`details.token`; a weak password: 400 `details.new_password`. Answers as login."
+        ),
+        request=PasswordResetConfirmInput,
+        parameters=[_set_cookie_header([200])],
+        responses={200: AuthOutput, **errors(400, 415, 429)},
+    )
+    def post(self, request):
+        data = valid_data(PasswordResetConfirmInput, request)
+        refresh_cookie = data.pop("refresh_cookie")
+        user, tokens = services.password_reset_confirm(**data)
         return _tokens_answer(_auth_body(user, tokens), refresh_cookie=refresh_cookie)
 
 
