@@ -5,6 +5,7 @@ class ChatellyConfig(AppConfig):
     name = "chatelly"
 
     def ready(self) -> None:
-        from . import job_metrics, jobs, stock_middleware  # noqa: F401  (the Celery app; a deploy check)
+        # The Celery app; deploy checks.
+        from . import checks, job_metrics, jobs, stock_middleware  # noqa: F401
 
         job_metrics.register()

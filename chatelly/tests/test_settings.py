@@ -12,6 +12,8 @@ PRODUCTION_SECRETS = {
     "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/chatelly",
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "DJANGO_ALLOWED_HOSTS": "chat.example.com",
+    "EMAIL_URL": "smtp+tls://chat%40example.com:pw@smtp.example.com:587",
+    "CHATELLY_PUBLIC_URL": "https://chat.example.com",
 }
 
 SHOW = (
@@ -140,3 +142,48 @@ def test_scaling_out_settings():
     assert sentinel["hosts"] == [{"sentinels": [["s1", 26379], ["s2", 26379]], "master_name": "chat"}]
     direct = json.loads(run_python(code, bare_env(**base)).stdout)
     assert direct["hosts"] == ["redis://r0:6379/0"] and direct["prepare"] == 5
+
+
+@pytest.mark.parametrize(
+    ("unset", "code"), [("EMAIL_URL", "chatelly.W201"), ("CHATELLY_PUBLIC_URL", "chatelly.W202")]
+)
+def test_production_without_email_settings_fails_check_deploy(unset, code):
+    env = bare_env(**PRODUCTION_SECRETS)
+    env.pop(unset)
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert result.returncode != 0
+    assert code in result.stdout + result.stderr
+
+
+def test_production_with_in_process_jobs_fails_check_deploy():
+    env = bare_env(**PRODUCTION_SECRETS, CHATELLY_JOBS_EAGER="true")
+    result = run_manage("check", "--deploy", "--fail-level", "WARNING", env=env)
+    assert "chatelly.W203" in result.stdout + result.stderr
+
+
+EMAIL = (
+    "import django, json; django.setup(); from django.conf import settings as s; "
+    "print(json.dumps([s.EMAIL_BACKEND.rsplit('.', 2)[-2], s.EMAIL_HOST, s.EMAIL_PORT, s.EMAIL_HOST_USER, "
+    "s.EMAIL_HOST_PASSWORD, s.EMAIL_USE_TLS, s.EMAIL_USE_SSL]))"
+)
+
+
+@pytest.mark.parametrize(
+    ("url", "expected"),
+    [
+        (None, ["console", "localhost", 25, "", "", False, False]),
+        ("consolemail://", ["console", "localhost", 25, "", "", False, False]),
+        ("smtp://u:p@mx.example.com:25", ["smtp", "mx.example.com", 25, "u", "p", False, False]),
+        (
+            "smtp+tls://a%40b.com:p%2Fw@mx.example.com:587",
+            ["smtp", "mx.example.com", 587, "a@b.com", "p/w", True, False],
+        ),
+        ("smtps://u:p@mx.example.com:465", ["smtp", "mx.example.com", 465, "u", "p", False, True]),
+        ("smtp+ssl://u:p@mx.example.com:465", ["smtp", "mx.example.com", 465, "u", "p", False, True]),
+    ],
+)
+def test_email_url_sets_django_email_backend(url, expected):
+    import json
+
+    env = bare_env(**({"EMAIL_URL": url} if url else {}))
+    assert json.loads(run_python(EMAIL, env).stdout) == expected
