@@ -60,7 +60,8 @@ UVICORN_ARGS = [
 
 
 class ServerProcess:
-    """One server process (daphne or uvicorn) serving chatelly.asgi on 127.0.0.1; stopped by its pid."""
+    """One server process (daphne, uvicorn, or `manage.py runserver`) serving chatelly.asgi on
+    127.0.0.1; stopped by its pid."""
 
     def __init__(self, env: dict[str, str] | None = None, port: int | None = None, kind: str = "daphne"):
         self.kind = kind
@@ -78,6 +79,8 @@ class ServerProcess:
         if self.kind == "uvicorn":
             command = [sys.executable, "-m", "uvicorn", "chatelly.asgi:application", "--host", "127.0.0.1"]
             command += ["--port", str(self.port), *UVICORN_ARGS]
+        elif self.kind == "runserver":  # what `make run` starts
+            command = [sys.executable, "manage.py", "runserver", "--noreload", f"127.0.0.1:{self.port}"]
         else:
             command = [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(self.port)]
             command.append("chatelly.asgi:application")
