@@ -16,6 +16,8 @@ const noticeListeners = new Set();
 
 export class ApiError extends Error {
   constructor(status, body) {
+    // The API's shape is {error: code, message, details}; {error: {code, message, details}} is read too.
+    if (body && body.error && typeof body.error === "object") body = { ...body.error, error: body.error.code };
     super((body && body.message) || `Request failed (${status})`);
     this.status = status;
     this.code = (body && body.error) || "network_error";
@@ -177,6 +179,21 @@ export async function register(name, email, password) {
     body: { name, email, password, refresh_cookie: true },
     noRenew: true,
   });
+  setSession(data.access, data.user);
+  return data.user;
+}
+
+/**
+ * Set a new password from an emailed reset link, and sign in with it like login().
+ * Were the answer to carry the refresh token in its body (no cookie session), the
+ * new password signs in once more for the cookie: a reload must keep the session.
+ */
+export async function resetPassword(token, newPassword) {
+  const data = await request("POST", "/api/v1/auth/password-reset/confirm", {
+    body: { token, new_password: newPassword, refresh_cookie: true },
+    noRenew: true,
+  });
+  if (data.refresh) return login(data.user.email, newPassword);
   setSession(data.access, data.user);
   return data.user;
 }

@@ -10,9 +10,13 @@ import { agentSocket } from "./socket.js";
 import { banner, errorState, fill, loading } from "./ui.js";
 
 const ROUTES = [
-  // [pattern, module, title, needs a session]
+  // [pattern, module, title, needs a session (true), none (false) or either (null)]
   [/^#\/login$/, "./views/login.js", "Log in", false],
   [/^#\/signup$/, "./views/login.js", "Sign up", false],
+  [/^#\/forgot-password$/, "./views/reset.js", "Forgot password", false],
+  // The emails' links carry ?token=: a reset or an invitation opened while signed in still works.
+  [/^#\/reset-password(?:\?.*)?$/, "./views/reset.js", "Reset password", null],
+  [/^#\/accept-invitation(?:\?.*)?$/, "./views/invitation.js", "Invitation", null],
   [/^#\/inbox(?:\/(\d+))?$/, "./views/inbox.js", "Inbox", true],
   [/^#\/websites$/, "./views/websites.js", "Websites", true],
   [/^#\/websites\/(\d+|new)$/, "./views/website.js", "Website", true],
@@ -37,7 +41,7 @@ async function route() {
   const found = match(hash);
   if (!found) return location.replace("#/inbox");
   if (found.needsSession && !signedIn()) return location.replace(`#/login`);
-  if (!found.needsSession && signedIn()) return location.replace("#/inbox");
+  if (found.needsSession === false && signedIn()) return location.replace("#/inbox");
   const ticket = ++rendering;
   if (cleanup) {
     try {
@@ -109,6 +113,18 @@ document.getElementById("logout").addEventListener("click", async () => {
   await logout();
   location.replace("#/login");
 });
+
+// A click on a push notification: the service worker asks an open tab to show
+// the notification's page (same origin, in the app), without a reload.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.addEventListener("message", (event) => {
+    const data = event.data || {};
+    if (data.type !== "open" || typeof data.url !== "string") return;
+    const url = new URL(data.url, location.origin);
+    if (url.origin === location.origin && url.pathname.startsWith("/app")) location.hash = url.hash || "#/inbox";
+  });
+  navigator.serviceWorker.startMessages();
+}
 
 // No view before the session is known: a form drawn (and filled in) before the
 // start-up renewal answers would be drawn again, empty, when it does.

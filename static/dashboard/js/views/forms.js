@@ -50,3 +50,18 @@ export function nearestFields(err, fields) {
   }
   return { message: err.message, details };
 }
+
+// An invitation link's token waits here (this tab only) while its reader logs in or signs up.
+const INVITATION = "chatelly.invitation";
+
+export const pendingInvitation = {
+  get: () => sessionStorage.getItem(INVITATION),
+  set: (token) => sessionStorage.setItem(INVITATION, token),
+  clear: () => sessionStorage.removeItem(INVITATION),
+};
+
+/** Where to go once signed in: the invitation waiting to be accepted, or the inbox. */
+export const afterSignIn = () => (pendingInvitation.get() ? "#/accept-invitation" : "#/inbox");
+
+/** The hash's query (#/route?token=...) as URLSearchParams. */
+export const hashQuery = (hash) => new URLSearchParams((hash || "").split("?")[1] || "");

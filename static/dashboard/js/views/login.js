@@ -2,6 +2,7 @@
 
 import { login, register } from "../api.js";
 import { field, formError, h, fill, showErrors } from "../ui.js";
+import { afterSignIn, pendingInvitation } from "./forms.js";
 
 export function render(main, _params, { hash }) {
   const signup = hash === "#/signup";
@@ -26,8 +27,12 @@ export function render(main, _params, { hash }) {
     "form",
     { class: "card narrow", novalidate: true },
     h("h1", {}, signup ? "Create your Chatelly account" : "Log in to Chatelly"),
+    pendingInvitation.get()
+      ? h("p", { class: "hint" }, "Use the email address the invitation was sent to: you join the website right after.")
+      : null,
     formError(),
     Object.values(fields).map((f) => f.wrap),
+    signup ? null : h("p", { class: "forgot" }, h("a", { href: "#/forgot-password" }, "Forgot password?")),
     submit,
     h(
       "p",
@@ -45,7 +50,7 @@ export function render(main, _params, { hash }) {
       const values = Object.fromEntries(Object.entries(fields).map(([k, f]) => [k, f.input.value]));
       if (signup) await register(values.name, values.email, values.password);
       else await login(values.email, values.password);
-      location.replace("#/inbox");
+      location.replace(afterSignIn());
     } catch (err) {
       showErrors(form, fields, err);
     } finally {
