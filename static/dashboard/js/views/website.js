@@ -17,6 +17,7 @@ import {
   showErrors,
 } from "../ui.js";
 import { busy, nearestFields, planLimits, planName, timeZones } from "./forms.js";
+import { invitedSection } from "./invitations.js";
 import { ownedCount, planStatus } from "./websites.js";
 
 const DAYS = [
@@ -455,6 +456,7 @@ function membersSection(site, { canManage, me }) {
 
   let addEmail = null;
   let addForm = null;
+  const invited = canManage ? invitedSection(site, status) : null;
   if (canManage) {
     const fields = {
       email: field("Email of the new member", h("input", { name: "email", type: "email", autocomplete: "off" })),
@@ -466,6 +468,7 @@ function membersSection(site, { canManage, me }) {
       "form",
       { class: "add-member", novalidate: true, "aria-labelledby": "add-member-title" },
       h("h3", { id: "add-member-title" }, "Add a member"),
+      h("p", { class: "hint" }, "Someone without a Chatelly account yet is emailed an invitation."),
       formError(),
       h("div", { class: "inline-fields" }, fields.email.wrap, fields.role.wrap),
       submit,
@@ -480,6 +483,7 @@ function membersSection(site, { canManage, me }) {
         });
         showErrors(addForm, fields, null);
         if (result && result.invitation) {
+          invited.add(result.invitation, true);
           status.textContent = `No account for ${result.invitation.email} yet: an invitation was emailed.`;
         } else {
           body.append(row(result));
@@ -525,8 +529,10 @@ function membersSection(site, { canManage, me }) {
     moreWrap,
     status,
     addForm,
+    invited && invited.section,
   );
-  return { section, load };
+  const loadAll = () => Promise.all([load(), invited && invited.load()]);
+  return { section, load: loadAll };
 }
 
 function activationSection(site, onChanged) {
