@@ -1,7 +1,8 @@
-// The account: profile (name, email), password change, the plan.
+// The account: profile (name, email), password change, notifications (notify.js), the plan.
 
 import { api, changePassword, currentUser, setUser } from "../api.js";
 import { busy, PLANS, planName } from "./forms.js";
+import { notificationCards } from "./notify.js";
 import { errorState, field, fill, formError, h, loading, showErrors } from "../ui.js";
 
 const number = new Intl.NumberFormat();
@@ -116,5 +117,7 @@ export async function render(main) {
       return;
     }
   }
-  fill(main, h("h1", {}, "Account"), profileForm(user), passwordForm(), planCard(user));
+  const notifications = h("div", {});
+  fill(main, h("h1", {}, "Account"), profileForm(user), passwordForm(), notifications, planCard(user));
+  await notificationCards(notifications);
 }
