@@ -14,7 +14,7 @@ from django.conf import settings
 from django.db import connections
 
 from testsupport.browser import chromium, new_page
-from testsupport.servers import ServerProcess, server_env
+from testsupport.servers import ServerProcess, free_port, server_env
 
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 375, "height": 740}
@@ -31,6 +31,9 @@ LIFTED = {
     "CHATELLY_RATE_LOGIN": "1000/m",
     "CHATELLY_RATE_LOGIN_EMAIL": "1000/m",
     "CHATELLY_RATE_REGISTER": "1000/m",
+    "CHATELLY_RATE_PASSWORD_RESET": "1000/m",
+    "CHATELLY_RATE_PASSWORD_RESET_EMAIL": "1000/m",
+    "CHATELLY_RATE_INVITATIONS": "1000/m",
 }
 
 __all__ = [
@@ -40,6 +43,8 @@ __all__ = [
     "browser",
     "dashboard",
     "dashboard_server",
+    "emailed_link",
+    "mail_server",
     "orm_beside_playwright",
     "screenshot",
     "sign_in",
@@ -61,6 +66,35 @@ def dashboard_server(tmp_path):
     ).start()
     yield process
     process.stop()
+
+
+@pytest.fixture
+def mail_server(tmp_path, smtp_server):
+    """A dashboard server whose email reaches the tests' SMTP server (`smtp_server`)
+    at once: jobs run in the server process (no worker), and the emails' links
+    point at this server."""
+    port = free_port()
+    env = server_env(
+        DJANGO_MEDIA_ROOT=str(tmp_path / "media"),
+        EMAIL_URL=smtp_server.url,
+        CHATELLY_JOBS_EAGER="true",
+        CHATELLY_PUBLIC_URL=f"http://127.0.0.1:{port}",
+        **LIFTED,
+    )
+    process = ServerProcess(env=env, port=port, kind="uvicorn").start()
+    yield process
+    process.stop()
+
+
+def emailed_link(smtp_server, count: int, route: str) -> str:
+    """The /app/#/<route>?token=... link of the `count`-th email received."""
+    received = smtp_server.handler.wait_for(count)
+    assert len(received) >= count, f"{len(received)} emails, waited for {count}"
+    message = received[count - 1]
+    text = message.part("text/plain")
+    found = re.search(rf"https?://\S+/app/#/{route}\?token=[^\s\"<>]+", text)
+    assert found, text
+    return found.group(0)
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ const ROUTES = [
   // [pattern, module, title, needs a session (true), none (false) or either (null)]
   [/^#\/login$/, "./views/login.js", "Log in", false],
   [/^#\/signup$/, "./views/login.js", "Sign up", false],
-  [/^#\/forgot-password$/, "./views/reset.js", "Forgot password", false],
+  [/^#\/forgot-password$/, "./views/reset.js", "Forgot password", null],
   // The emails' links carry ?token=: a reset or an invitation opened while signed in still works.
   [/^#\/reset-password(?:\?.*)?$/, "./views/reset.js", "Reset password", null],
   [/^#\/accept-invitation(?:\?.*)?$/, "./views/invitation.js", "Invitation", null],
