@@ -12,7 +12,8 @@ Sets: `ip:<ip>` (a client IP's sockets), `visitors:<website>` (distinct
 visitors, for `max_users`), `tabs:<website>:<visitor>` (a visitor's sockets),
 `share:<website>:<ip>` (a client IP's distinct visitors on a website, so that
 one address cannot take more than `CHATELLY_WS_IP_SHARE` of `max_users`),
-`agents:<website>` (agent sockets). An IPv6 client counts by its /64.
+`agents:<website>` (agent sockets), `agent_user:<user>` (a user's agent sockets,
+for notifications' "members online"). An IPv6 client counts by its /64.
 """
 
 import math
@@ -152,9 +153,12 @@ def visitor_online(*, website_id: int, visitor_id: str) -> bool:
 # --- agents ----------------------------------------------------------------------
 
 
-def agent_connected(*, website_ids: list[int], connection_id: str) -> list[int]:
-    """Register an agent socket; returns the websites that had no agent online before."""
+def agent_connected(*, website_ids: list[int], connection_id: str, user_id: int | None = None) -> list[int]:
+    """Register an agent socket (and its user, when given); returns the websites
+    that had no agent online before."""
     store, now = _store(), time.time()
+    if user_id is not None:
+        store.join(_key("agent_user", user_id), now, connection_id, now + TTL_SECONDS)
     return [
         website_id
         for website_id in website_ids
@@ -162,22 +166,37 @@ def agent_connected(*, website_ids: list[int], connection_id: str) -> list[int]:
     ]
 
 
-def agent_entries(*, website_ids: list[int], connection_id: str) -> list:
-    return [(_key("agents", website_id), connection_id) for website_id in website_ids]
+def agent_entries(*, website_ids: list[int], connection_id: str, user_id: int | None = None) -> list:
+    entries = [(_key("agents", website_id), connection_id) for website_id in website_ids]
+    if user_id is not None:
+        entries.append((_key("agent_user", user_id), connection_id))
+    return entries
 
 
-def agent_renew(*, website_ids: list[int], connection_id: str) -> None:
-    renew(agent_entries(website_ids=website_ids, connection_id=connection_id))
+def agent_renew(*, website_ids: list[int], connection_id: str, user_id: int | None = None) -> None:
+    renew(agent_entries(website_ids=website_ids, connection_id=connection_id, user_id=user_id))
 
 
-def agent_disconnected(*, website_ids: list[int], connection_id: str) -> list[int]:
+def agent_disconnected(
+    *, website_ids: list[int], connection_id: str, user_id: int | None = None
+) -> list[int]:
     """Unregister; returns the websites that now have no agent online."""
     store, now = _store(), time.time()
+    if user_id is not None:
+        store.leave(_key("agent_user", user_id), now, connection_id)
     return [
         website_id
         for website_id in website_ids
         if store.leave(_key("agents", website_id), now, connection_id) == 0
     ]
+
+
+def agent_users_online(user_ids: list[int]) -> set[int]:
+    """Those of these users with an agent socket open (any website), in one round trip."""
+    if not user_ids:
+        return set()
+    counts = _store().counts([_key("agent_user", u) for u in user_ids], time.time())
+    return {u for u, n in zip(user_ids, counts, strict=True) if n > 0}
 
 
 def agents_online(website_id: int) -> bool:

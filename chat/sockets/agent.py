@@ -66,7 +66,7 @@ class AgentSocket(ChatSocket):
     async def _register(self) -> None:
         try:
             newly_online = await sync_to_async(presence.agent_connected, thread_sensitive=False)(
-                website_ids=self.website_ids, connection_id=self.channel_name
+                website_ids=self.website_ids, connection_id=self.channel_name, user_id=self.user.id
             )
             self.registered = True
         except Exception:
@@ -79,7 +79,9 @@ class AgentSocket(ChatSocket):
     def presence_entries(self) -> list[tuple[str, str]]:
         if not self.registered or self.closed:
             return []
-        return presence.agent_entries(website_ids=self.website_ids, connection_id=self.channel_name)
+        return presence.agent_entries(
+            website_ids=self.website_ids, connection_id=self.channel_name, user_id=self.user.id
+        )
 
     def heartbeat_website(self) -> int | None:
         return None
@@ -108,7 +110,7 @@ class AgentSocket(ChatSocket):
             return
         try:
             now_empty = await sync_to_async(presence.agent_disconnected, thread_sensitive=False)(
-                website_ids=self.website_ids, connection_id=self.channel_name
+                website_ids=self.website_ids, connection_id=self.channel_name, user_id=self.user.id
             )
         except Exception:
             logger.warning("presence leave failed", exc_info=True)
