@@ -1,1 +1,228 @@
-"""notifications: selectors (filled by issue 19's work)."""
+"""Reads for agent notifications: preferences (with their defaults), the chats
+the unread sweep looks at, who gets told, and the push subscriptions."""
+
+from __future__ import annotations
+
+import zoneinfo
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from functools import cache
+
+from django.conf import settings
+from django.db.models import OuterRef, Subquery
+
+from accounts.models import User
+from chat import presence
+from chat.models import LAST_ACTIVITY, Chat, ChatStatus, Message, SenderType, Visitor
+from mail.models import EmailDelivery
+from websites.models import Membership, Website
+
+from .models import NotificationPreference, PushDelivery, PushSubscription
+
+MIN_MINUTES, MAX_MINUTES = 1, 1440
+# Chats whose last activity is older than this are not looked at (the sweep's bound).
+LOOKBACK = timedelta(hours=24)
+WEBSITE_CHUNK = 500  # website ids per query of the sweep
+MESSAGES_SHOWN = 10
+
+
+@cache
+def time_zones() -> frozenset[str]:
+    """The IANA zones this host knows (the API's enum, so the schema says exactly what is taken)."""
+    names = set()
+    for name in zoneinfo.available_timezones():
+        try:
+            zoneinfo.ZoneInfo(name)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):  # listed but unloadable: not offered
+            continue
+        names.add(name)
+    return frozenset(names)
+
+
+@dataclass(frozen=True)
+class Preferences:
+    email_enabled: bool = True
+    push_enabled: bool = True
+    unread_minutes: int | None = None  # None: the server's default
+    quiet_start: time | None = None
+    quiet_end: time | None = None
+    time_zone: str = "UTC"
+
+    @property
+    def minutes(self) -> int:
+        return self.unread_minutes or settings.CHATELLY_NOTIFY_DEFAULT_MINUTES
+
+    def quiet_at(self, now: datetime) -> bool:
+        """Whether `now` falls in the quiet hours, read on the user's clock; start
+        after end spans midnight (22:00-07:00)."""
+        if self.quiet_start is None or self.quiet_end is None:
+            return False
+        local = now.astimezone(zoneinfo.ZoneInfo(self.time_zone)).time().replace(tzinfo=None)
+        if self.quiet_start < self.quiet_end:
+            return self.quiet_start <= local < self.quiet_end
+        return local >= self.quiet_start or local < self.quiet_end
+
+    def as_dict(self) -> dict:
+        quiet = None
+        if self.quiet_start is not None and self.quiet_end is not None:
+            quiet = {"start": self.quiet_start.strftime("%H:%M"), "end": self.quiet_end.strftime("%H:%M")}
+        return {
+            "email_enabled": self.email_enabled,
+            "push_enabled": self.push_enabled,
+            "unread_minutes": self.minutes,
+            "quiet_hours": quiet,
+            "time_zone": self.time_zone,
+        }
+
+
+def _from_row(row: NotificationPreference) -> Preferences:
+    return Preferences(
+        email_enabled=row.email_enabled,
+        push_enabled=row.push_enabled,
+        unread_minutes=row.unread_minutes,
+        quiet_start=row.quiet_start,
+        quiet_end=row.quiet_end,
+        time_zone=row.time_zone,
+    )
+
+
+def preferences_for(*, user: User) -> Preferences:
+    row = NotificationPreference.objects.filter(user=user).first()
+    return Preferences() if row is None else _from_row(row)
+
+
+def preferences_many(*, user_ids: list[int]) -> dict[int, Preferences]:
+    """{user id: preferences} for every id given (the defaults where no row exists)."""
+    rows = {
+        row.user_id: _from_row(row) for row in NotificationPreference.objects.filter(user_id__in=user_ids)
+    }
+    return {user_id: rows.get(user_id, Preferences()) for user_id in user_ids}
+
+
+# --- the unread sweep --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class UnreadChat:
+    id: int
+    website_id: int
+    assigned_to_id: int | None
+    first_unread_seq: int
+    first_unread_at: datetime
+
+
+def unread_chats(*, now: datetime) -> list[UnreadChat]:
+    """Active chats active in the last 24 h whose first visitor message no agent
+    has read is at least MIN_MINUTES old.
+
+    Per chunk of websites the chat_activity index (website, last activity) gives
+    the recent chats; the first unread message comes from one subquery per chat
+    walking (chat, seq), as chat.selectors counts unread ones (no index on
+    read_at: see there)."""
+    first_unread = Message.objects.filter(
+        chat=OuterRef("pk"), sender_type=SenderType.VISITOR, read_at__isnull=True
+    ).order_by("seq")
+    website_ids = list(Website.objects.filter(is_active=True).order_by("id").values_list("id", flat=True))
+    found: list[UnreadChat] = []
+    for start in range(0, len(website_ids), WEBSITE_CHUNK):
+        rows = (
+            Chat.objects.filter(
+                website_id__in=website_ids[start : start + WEBSITE_CHUNK], status=ChatStatus.ACTIVE
+            )
+            .alias(activity=LAST_ACTIVITY)
+            .filter(activity__gte=now - LOOKBACK)
+            .annotate(
+                first_seq=Subquery(first_unread.values("seq")[:1]),
+                first_at=Subquery(first_unread.values("created_at")[:1]),
+            )
+            .filter(first_at__lte=now - timedelta(minutes=MIN_MINUTES))
+            .values_list("id", "website_id", "assigned_to_id", "first_seq", "first_at")
+        )
+        found.extend(UnreadChat(*row) for row in rows)
+    return found
+
+
+@dataclass(frozen=True)
+class Member:
+    id: int
+    email: str
+    name: str
+
+
+def members_of(*, website_ids: list[int]) -> dict[int, list[Member]]:
+    """{website id: its active members}, in one query."""
+    rows = (
+        Membership.objects.filter(website_id__in=website_ids, user__is_active=True)
+        .order_by("website_id", "user_id")
+        .values_list("website_id", "user_id", "user__email", "user__name")
+    )
+    members: dict[int, list[Member]] = {}
+    for website_id, user_id, email, name in rows:
+        members.setdefault(website_id, []).append(Member(user_id, email, name))
+    return members
+
+
+def online_users(*, user_ids: list[int]) -> set[int]:
+    """Those of these users with an agent socket connected now."""
+    return presence.agent_users_online(sorted(set(user_ids)))
+
+
+def recipients(*, chat: UnreadChat, members: list[Member], online: set[int]) -> list[Member]:
+    """Whom a chat's unread messages are told to: its assignee while a member,
+    else the members online, else every member."""
+    assigned = [m for m in members if m.id == chat.assigned_to_id]
+    if assigned:
+        return assigned
+    return [m for m in members if m.id in online] or members
+
+
+@dataclass(frozen=True)
+class Window:
+    """What the email and the push show of a chat's unread visitor messages."""
+
+    website_name: str
+    visitor_name: str
+    visitor_email: str
+    messages: list[dict]  # the newest MESSAGES_SHOWN, oldest first
+    unread_count: int
+
+
+def window(*, chat: UnreadChat) -> Window:
+    unread = Message.objects.filter(
+        chat_id=chat.id, sender_type=SenderType.VISITOR, read_at__isnull=True, seq__gte=chat.first_unread_seq
+    )
+    newest = list(unread.select_related("attachment").order_by("-seq")[:MESSAGES_SHOWN])
+    newest.reverse()
+    row = Chat.objects.filter(id=chat.id).values_list("website__name", "visitor_record_id").get()
+    visitor = Visitor.objects.filter(id=row[1]).values_list("name", "email").get()
+    shown = [
+        {
+            "content": m.content,
+            "attachment": m.attachment.name if m.attachment_id and m.attachment else "",
+            "at": m.created_at,
+        }
+        for m in newest
+    ]
+    return Window(row[0], visitor[0], visitor[1], shown, unread.count())
+
+
+def existing_email_keys(*, keys: list[str]) -> set[str]:
+    return set(EmailDelivery.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
+def existing_push_keys(*, keys: list[str]) -> set[str]:
+    return set(PushDelivery.objects.filter(key__in=keys).values_list("key", flat=True))
+
+
+def subscriptions_of(*, user_ids: list[int]) -> dict[int, list[PushSubscription]]:
+    subscriptions: dict[int, list[PushSubscription]] = {}
+    for subscription in PushSubscription.objects.filter(user_id__in=user_ids).order_by("id"):
+        subscriptions.setdefault(subscription.user_id, []).append(subscription)
+    return subscriptions
+
+
+def push_public_key() -> str | None:
+    """The VAPID public key browsers subscribe with, or None when push is not configured."""
+    if settings.CHATELLY_VAPID_PUBLIC_KEY and settings.CHATELLY_VAPID_PRIVATE_KEY:
+        return settings.CHATELLY_VAPID_PUBLIC_KEY
+    return None
