@@ -1,4 +1,5 @@
-"""Staff view of websites: search, filters, members, and actions through services."""
+"""Staff view of websites: search, filters, members, and actions through
+services; invitations, read-only but for withdrawing."""
 
 from django import forms
 from django.contrib import admin, messages
@@ -7,7 +8,7 @@ from chatelly.errors import AppError
 
 from . import services
 from .domains import InvalidDomain, normalize_domain
-from .models import Membership, Website
+from .models import Invitation, Membership, Website
 from .settings_schema import SettingsError, validate_settings
 
 
@@ -87,3 +88,46 @@ class WebsiteAdmin(admin.ModelAdmin):
         for website in queryset:
             services.website_rotate_key(website=website)
         self.message_user(request, "Rotated.", messages.SUCCESS)
+
+
+@admin.register(Invitation)
+class InvitationAdmin(admin.ModelAdmin):
+    """Invitations are made through the API (roles, rate limits, the email)."""
+
+    list_display = (
+        "email",
+        "website",
+        "role",
+        "invited_by",
+        "created_at",
+        "expires_at",
+        "accepted_at",
+        "revoked_at",
+    )
+    list_filter = (
+        "role",
+        ("accepted_at", admin.EmptyFieldListFilter),
+        ("revoked_at", admin.EmptyFieldListFilter),
+    )
+    search_fields = ("email", "website__name", "website__domain", "invited_by__email")
+    list_select_related = ("website", "invited_by")
+    fields = (
+        "website", "email", "role", "invited_by", "token_hash", "generation",
+        "created_at", "expires_at", "accepted_at", "revoked_at",
+    )  # fmt: skip
+    readonly_fields = fields
+    actions = ["withdraw"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Withdraw selected invitations (their links die)", permissions=["delete"])
+    def withdraw(self, request, queryset):
+        count = 0
+        for invitation in queryset.filter(accepted_at__isnull=True, revoked_at__isnull=True):
+            services.invitation_revoke(invitation=invitation)
+            count += 1
+        self.message_user(request, f"Withdrew {count} invitation(s).", messages.SUCCESS)

@@ -1,4 +1,5 @@
-"""Websites, the widget keys that name them in public, and who may work on them."""
+"""Websites, the widget keys that name them in public, who may work on them,
+and the invitations of people without an account yet."""
 
 import secrets
 
@@ -61,3 +62,39 @@ class Membership(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user_id} is {self.role} of {self.website_id}"
+
+
+class Invitation(models.Model):
+    """An invitation to join a website, emailed to an address with no account.
+    Only its token's SHA-256 is kept (accounts.onetime). Open while not
+    accepted, not revoked and not expired; at most one open per address and
+    website (expired ones are revoked when a new one is made)."""
+
+    website = models.ForeignKey(Website, on_delete=models.CASCADE, related_name="invitations")
+    email = models.EmailField(max_length=254)  # lower-cased
+    role = models.CharField(max_length=16, choices=Role.choices)
+    invited_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="invitations_sent"
+    )
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # Bumped by every (re)send: the email's idempotency key, so a resend is a
+    # new email and a repeated job is not.
+    generation = models.PositiveIntegerField(default=1, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField()
+    accepted_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        db_table = "websites_invitation"
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["website", "email"],
+                condition=models.Q(accepted_at__isnull=True, revoked_at__isnull=True),
+                name="invitation_one_pending",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.email} invited to {self.website_id} as {self.role}"

@@ -1,12 +1,13 @@
-"""Reads on websites and memberships, always scoped to what the caller may see."""
+"""Reads on websites, memberships and invitations, always scoped to what the caller may see."""
 
 from django.contrib.auth import get_user_model
 from django.db.models import F, QuerySet
+from django.utils import timezone
 
 from accounts.models import User
 from chatelly.errors import NotFound, PermissionDenied
 
-from .models import ROLE_RANK, Membership, Role, Website
+from .models import ROLE_RANK, Invitation, Membership, Role, Website
 
 
 def website_list_for_user(*, user: User) -> QuerySet[Website]:
@@ -50,6 +51,36 @@ def member_get(*, website: Website, user_id: int | str) -> Membership:
     if membership is None:
         raise NotFound()
     return membership
+
+
+def invitation_list_open(*, website: Website) -> QuerySet[Invitation]:
+    """Invitations not accepted, withdrawn or expired; oldest first."""
+    return (
+        Invitation.objects.filter(
+            website=website, accepted_at__isnull=True, revoked_at__isnull=True, expires_at__gt=timezone.now()
+        )
+        .select_related("invited_by", "website")
+        .order_by("created_at", "id")
+    )
+
+
+def invitation_get_pending(*, website: Website, invitation_id: int | str) -> Invitation:
+    """One of the website's invitations that is not accepted or withdrawn (an
+    expired one too: it may be sent again); else 404."""
+    try:
+        invitation_id = int(invitation_id)
+    except (TypeError, ValueError):
+        raise NotFound() from None
+    invitation = (
+        Invitation.objects.filter(
+            website=website, id=invitation_id, accepted_at__isnull=True, revoked_at__isnull=True
+        )
+        .select_related("invited_by", "website")
+        .first()
+    )
+    if invitation is None:
+        raise NotFound()
+    return invitation
 
 
 def is_member(*, website_id: int, user_id: int) -> bool:

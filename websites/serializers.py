@@ -1,9 +1,9 @@
-"""Input and output shapes of the website and member endpoints."""
+"""Input and output shapes of the website, member and invitation endpoints."""
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from accounts.serializers import UserSerializer
+from accounts.serializers import LinkTokenField, UserSerializer
 from chatelly.api.fields import (
     NameField,
     StrictBooleanField,
@@ -12,7 +12,7 @@ from chatelly.api.fields import (
     StrictIntegerField,
 )
 
-from .models import Membership, Role, Website
+from .models import Invitation, Membership, Role, Website
 from .settings_schema import OPENAPI_SCHEMA
 
 # A host name (ASCII; IDNs are taken too), an IPv4 address, or *.example.com.
@@ -81,3 +81,22 @@ class MemberAddInput(serializers.Serializer):
 
 class MemberRoleInput(serializers.Serializer):
     role = serializers.ChoiceField(choices=[Role.ADMIN, Role.AGENT])
+
+
+class InvitationSerializer(serializers.ModelSerializer):
+    invited_by = UserSerializer(read_only=True)
+
+    class Meta:
+        model = Invitation
+        fields = ["id", "email", "role", "invited_by", "created_at", "expires_at"]
+        read_only_fields = fields
+
+
+class InvitationCreatedOutput(serializers.Serializer):
+    """The answer to adding a member whose email has no account yet."""
+
+    invitation = InvitationSerializer()
+
+
+class InvitationAcceptInput(serializers.Serializer):
+    token = LinkTokenField(help_text="The `token` of the emailed invitation link.")

@@ -1,18 +1,25 @@
-"""Writes on websites and memberships; views, admin and commands call only these."""
+"""Writes on websites, memberships and invitations; views, admin and commands call only these."""
 
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
+from django.utils import timezone
 
-from accounts.models import User
+from accounts import onetime
+from accounts.models import User, normalize_email
 from accounts.selectors import user_get_by_email
 from chatelly import realtime
-from chatelly.errors import Conflict, InvalidInput, PlanLimit
+from chatelly.errors import Conflict, InvalidInput, NotFound, PermissionDenied, PlanLimit
+from mail.headers import one_line
+from mail.services import queue_email
 
 from . import widget_cache
 from .domains import InvalidDomain, normalize_domain
-from .models import Membership, Role, Website, new_widget_key
+from .models import Invitation, Membership, Role, Website, new_widget_key
 from .settings_schema import SettingsError, validate_settings
 
 EDITABLE_FIELDS = ("name", "domain", "settings", "max_users", "is_active")
@@ -127,6 +134,8 @@ def member_add(*, website: Website, email: str, role: str) -> Membership:
     if Membership.objects.filter(website=website, user=user).exists():
         raise Conflict("This user is already a member of the website.")
     membership = Membership.objects.create(website=website, user=user, role=role)
+    # Added directly: an earlier invitation of the address has nothing left to do.
+    _pending_invitations(website, user.email).update(revoked_at=timezone.now())
     realtime.member_added(website_id=website.id, user_id=user.id)
     return membership
 
@@ -146,3 +155,152 @@ def member_remove(*, membership: Membership) -> None:
         raise Conflict("The owner cannot be removed.")
     realtime.member_removed(website_id=membership.website_id, user_id=membership.user_id)
     membership.delete()
+
+
+INVITATION_DEAD = "This invitation is invalid, used, withdrawn or expired."
+INVITATION_OPEN = "An open invitation for this email exists; resend it instead."
+
+
+def _pending_invitations(website: Website, email: str) -> QuerySet[Invitation]:
+    """Not accepted and not withdrawn (maybe expired): at most one per address."""
+    return Invitation.objects.filter(
+        website=website, email=normalize_email(email), accepted_at__isnull=True, revoked_at__isnull=True
+    )
+
+
+def _invitation_expiry() -> datetime:
+    return timezone.now() + timedelta(days=settings.CHATELLY_INVITATION_DAYS)
+
+
+def _email_invitation(invitation: Invitation, raw: str) -> None:
+    """Queue this generation's email; the key makes a repeat of it one email."""
+    website, inviter = invitation.website, invitation.invited_by
+    queue_email(
+        key=f"invitation:{invitation.id}:{invitation.generation}",
+        kind="invitation",
+        to=invitation.email,
+        template="invitation",
+        context={
+            "inviter": one_line(inviter.name or inviter.email, limit=100),
+            "website": one_line(website.name, limit=100),
+            "role": Role(invitation.role).label.lower(),
+            "url": onetime.dashboard_link("accept-invitation", raw),
+            "days": settings.CHATELLY_INVITATION_DAYS,
+            "email": invitation.email,
+        },
+    )
+
+
+@transaction.atomic
+def member_add_or_invite(
+    *,
+    website: Website,
+    email: str,
+    role: str,
+    invited_by: User,
+    before_invite: Callable[[], None] | None = None,
+) -> Membership | Invitation:
+    """Add the account of `email`, or invite an address that has none (calling
+    `before_invite`, the caller's rate limit, only when an email will go)."""
+    role = _check_assignable_role(role)
+    if user_get_by_email(email=email) is not None:
+        return member_add(website=website, email=email, role=role)
+    return invitation_create(
+        website=website, email=email, role=role, invited_by=invited_by, before_send=before_invite
+    )
+
+
+@transaction.atomic
+def invitation_create(
+    *,
+    website: Website,
+    email: str,
+    role: str,
+    invited_by: User,
+    before_send: Callable[[], None] | None = None,
+) -> Invitation:
+    """An invitation and its email; 409 while one for the address is open."""
+    role = _check_assignable_role(role)
+    email = normalize_email(email)
+    now = timezone.now()
+    pending = _pending_invitations(website, email).select_for_update()
+    if any(invitation.expires_at > now for invitation in pending):
+        raise Conflict(INVITATION_OPEN)
+    pending.update(revoked_at=now)  # expired ones: room for the new one
+    if before_send is not None:
+        before_send()
+    raw, digest = onetime.new_token()
+    try:
+        with transaction.atomic():
+            invitation = Invitation.objects.create(
+                website=website, email=email, role=role, invited_by=invited_by,
+                token_hash=digest, expires_at=_invitation_expiry(),
+            )  # fmt: skip
+    except IntegrityError as exc:  # a concurrent invitation of the same address
+        raise Conflict(INVITATION_OPEN) from exc
+    _email_invitation(invitation, raw)
+    return invitation
+
+
+def _locked_pending(invitation: Invitation) -> Invitation:
+    locked = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("website", "invited_by")
+        .filter(pk=invitation.pk, accepted_at__isnull=True, revoked_at__isnull=True)
+        .first()
+    )
+    if locked is None:  # accepted or withdrawn since it was read
+        raise NotFound()
+    return locked
+
+
+@transaction.atomic
+def invitation_resend(*, invitation: Invitation) -> Invitation:
+    """A new link and a new expiry, emailed again; the earlier link is dead."""
+    locked = _locked_pending(invitation)
+    raw, digest = onetime.new_token()
+    locked.token_hash = digest
+    locked.generation += 1
+    locked.expires_at = _invitation_expiry()
+    locked.save(update_fields=["token_hash", "generation", "expires_at"])
+    _email_invitation(locked, raw)
+    return locked
+
+
+@transaction.atomic
+def invitation_revoke(*, invitation: Invitation) -> None:
+    locked = _locked_pending(invitation)
+    locked.revoked_at = timezone.now()
+    locked.save(update_fields=["revoked_at"])
+
+
+def _open_invitation(raw: str) -> Invitation:
+    invitation = (
+        Invitation.objects.select_for_update(of=("self",))
+        .select_related("website")
+        .filter(token_hash=onetime.token_hash(raw))
+        .first()
+    )
+    if invitation is None or invitation.accepted_at is not None or invitation.revoked_at is not None:
+        raise InvalidInput(INVITATION_DEAD, field="token")
+    if invitation.expires_at <= timezone.now():
+        raise InvalidInput(INVITATION_DEAD, field="token")
+    return invitation
+
+
+@transaction.atomic
+def invitation_accept(*, user: User, token: str) -> Membership:
+    """Join the website as the invitation says; only the user whose email it names."""
+    invitation = _open_invitation(token)
+    if normalize_email(user.email) != invitation.email:
+        raise PermissionDenied("This invitation is for another email address.")
+    website = invitation.website
+    try:
+        with transaction.atomic():
+            membership = Membership.objects.create(website=website, user=user, role=invitation.role)
+    except IntegrityError as exc:
+        raise Conflict("You are already a member of this website.") from exc
+    invitation.accepted_at = timezone.now()
+    invitation.save(update_fields=["accepted_at"])
+    realtime.member_added(website_id=website.id, user_id=user.id)
+    return membership

@@ -10,4 +10,16 @@ urlpatterns = [
     *both(
         "websites/<int:website_id>/members/<int:user_id>", views.MemberDetailView.as_view(), "member-detail"
     ),
+    *both("websites/<int:website_id>/invitations", views.InvitationListView.as_view(), "invitation-list"),
+    *both(
+        "websites/<int:website_id>/invitations/<int:invitation_id>",
+        views.InvitationDetailView.as_view(),
+        "invitation-detail",
+    ),
+    *both(
+        "websites/<int:website_id>/invitations/<int:invitation_id>/resend",
+        views.InvitationResendView.as_view(),
+        "invitation-resend",
+    ),
+    *both("invitations/accept", views.InvitationAcceptView.as_view(), "invitation-accept"),
 ]

@@ -1,4 +1,5 @@
-"""Website and member endpoints (the OpenAPI schema's websites and members tags). Thin: parse, call a service, answer."""
+"""Website, member and invitation endpoints (the OpenAPI schema's websites,
+members and invitations tags). Thin: parse, call a service, answer."""
 
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
@@ -7,12 +8,22 @@ from rest_framework.views import APIView
 
 from chatelly.api.pagination import PAGE_PARAMETERS, PageNumberPagination
 from chatelly.api.parsers import JSONParser
+from chatelly.api.ratelimit import enforce_rate
 from chatelly.api.schema import AutoSchema, errors, paginated
 from chatelly.api.validation import valid_data
 
 from . import selectors, services
-from .models import Role
-from .serializers import MemberAddInput, MemberRoleInput, MemberSerializer, WebsiteInput, WebsiteSerializer
+from .models import Invitation, Role
+from .serializers import (
+    InvitationAcceptInput,
+    InvitationCreatedOutput,
+    InvitationSerializer,
+    MemberAddInput,
+    MemberRoleInput,
+    MemberSerializer,
+    WebsiteInput,
+    WebsiteSerializer,
+)
 
 PAGE = PAGE_PARAMETERS
 
@@ -132,17 +143,36 @@ class MemberListView(APIView):
 
     @extend_schema(
         tags=["members"],
-        summary="Add a member by email (owner, admin)",
+        summary="Add a member by email, or invite an email with no account (owner, admin)",
+        description=(
+            "An account's email: 201 Member. An email with no account: 202 with the "
+            "invitation, and an email with the link "
+            "`{CHATELLY_PUBLIC_URL}/app/#/accept-invitation?token=<token>` (valid "
+            "CHATELLY_INVITATION_DAYS). Already a member, or an open invitation for the "
+            "email: 409. Invitations sent are limited per user (CHATELLY_RATE_INVITATIONS)."
+        ),
         request=MemberAddInput,
-        responses={201: MemberSerializer, **errors(400, 401, 403, 404, 409, 415)},
+        responses={
+            201: MemberSerializer,
+            202: InvitationCreatedOutput,
+            **errors(400, 401, 403, 404, 409, 415, 429),
+        },
     )
     def post(self, request, website_id):
         website = selectors.website_get_for_user(
             user=request.user, website_id=website_id, min_role=Role.ADMIN
         )
         data = valid_data(MemberAddInput, request)
-        membership = services.member_add(website=website, **data)
-        return Response(MemberSerializer(membership).data, status=status.HTTP_201_CREATED)
+        added = services.member_add_or_invite(
+            website=website,
+            invited_by=request.user,
+            before_invite=lambda: _limit_invitations(request),
+            **data,
+        )
+        if isinstance(added, Invitation):
+            body = {"invitation": InvitationSerializer(added).data}
+            return Response(body, status=status.HTTP_202_ACCEPTED)
+        return Response(MemberSerializer(added).data, status=status.HTTP_201_CREATED)
 
 
 class MemberDetailView(APIView):
@@ -181,3 +211,88 @@ class MemberDetailView(APIView):
         )
         services.member_remove(membership=selectors.member_get(website=website, user_id=user_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+def _limit_invitations(request) -> None:
+    """Invitation emails sent, per user: every website's count together."""
+    enforce_rate(
+        request,
+        group="invitations-user",
+        key_value=str(request.user.pk),
+        rate_setting="CHATELLY_RATE_INVITATIONS",
+    )
+
+
+def _admin_website(request, website_id):
+    return selectors.website_get_for_user(user=request.user, website_id=website_id, min_role=Role.ADMIN)
+
+
+class InvitationListView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=["invitations"],
+        summary="The website's open invitations (owner, admin)",
+        description="Not accepted, withdrawn or expired; oldest first.",
+        operation_id="websites_invitations_list",
+        parameters=PAGE,
+        responses={200: paginated(InvitationSerializer, "Invitation"), **errors(400, 401, 403, 404)},
+    )
+    def get(self, request, website_id):
+        website = _admin_website(request, website_id)
+        return _paginated(
+            self, request, selectors.invitation_list_open(website=website), InvitationSerializer
+        )
+
+
+class InvitationDetailView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=["invitations"],
+        summary="Withdraw an invitation (owner, admin); its link is dead",
+        responses={204: None, **errors(401, 403, 404)},
+    )
+    def delete(self, request, website_id, invitation_id):
+        website = _admin_website(request, website_id)
+        invitation = selectors.invitation_get_pending(website=website, invitation_id=invitation_id)
+        services.invitation_revoke(invitation=invitation)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InvitationResendView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=["invitations"],
+        summary="Email an invitation again with a new link and expiry (owner, admin)",
+        description="The earlier link is dead. Limited per user (CHATELLY_RATE_INVITATIONS).",
+        request=None,
+        responses={202: InvitationSerializer, **errors(401, 403, 404, 429)},
+    )
+    def post(self, request, website_id, invitation_id):
+        website = _admin_website(request, website_id)
+        invitation = selectors.invitation_get_pending(website=website, invitation_id=invitation_id)
+        _limit_invitations(request)
+        invitation = services.invitation_resend(invitation=invitation)
+        return Response(InvitationSerializer(invitation).data, status=status.HTTP_202_ACCEPTED)
+
+
+class InvitationAcceptView(APIView):
+    parser_classes = [JSONParser]
+
+    @extend_schema(
+        tags=["invitations"],
+        summary="Accept an invitation: the caller joins its website",
+        description=(
+            "Only the user whose email the invitation names (else 403). The invitation is "
+            "used up. A bad, used, withdrawn or expired token: 400 `details.token`; already a "
+            "member: 409."
+        ),
+        request=InvitationAcceptInput,
+        responses={200: MemberSerializer, **errors(400, 401, 403, 409, 415)},
+    )
+    def post(self, request):
+        data = valid_data(InvitationAcceptInput, request)
+        membership = services.invitation_accept(user=request.user, **data)
+        return Response(MemberSerializer(membership).data)

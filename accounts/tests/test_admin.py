@@ -93,3 +93,23 @@ def test_changing_plan_and_unticking_active_in_the_form(staff_client, make_user,
 
     assert BlacklistedToken.objects.filter(token__user=target).count() == 1
     assert api.get("/api/v1/user/profile", HTTP_AUTHORIZATION=f"Bearer {pair['access']}").status_code == 401
+
+
+def test_password_reset_tokens_are_read_only_in_the_admin(staff_client, make_user):
+    from accounts import services
+    from accounts.models import PasswordResetToken
+
+    make_user(email="reset@example.com")
+    token = services.password_reset_send(email="reset@example.com")
+    page = staff_client.get("/admin/accounts/passwordresettoken/")
+    assert page.status_code == 200 and b"reset@example.com" in page.content
+    page = staff_client.get(f"/admin/accounts/passwordresettoken/{token.pk}/change/")
+    assert page.status_code == 200
+    assert token.token_hash.encode() in page.content
+    assert b'name="token_hash"' not in page.content  # shown, not editable
+    assert staff_client.get("/admin/accounts/passwordresettoken/add/").status_code == 403
+    response = staff_client.post(
+        f"/admin/accounts/passwordresettoken/{token.pk}/change/", {"used_at_0": "2020-01-01"}
+    )
+    assert response.status_code == 403
+    assert PasswordResetToken.objects.get(pk=token.pk).used_at is None

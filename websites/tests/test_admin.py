@@ -98,3 +98,25 @@ def test_adding_a_website_in_the_admin_makes_the_owner_member(staff_client, user
     assert response.status_code == 302, response.content[:3000]
     website = Website.objects.get(name="New")
     assert Membership.objects.get(website=website).role == "owner"
+
+
+def test_invitations_are_read_only_and_can_be_withdrawn(staff_client, make_user, make_website):
+    from websites import services
+    from websites.models import Invitation
+
+    owner = make_user(email="owner@shop.com")
+    website = make_website(owner=owner)
+    invitation = services.invitation_create(
+        website=website, email="new@shop.com", role="agent", invited_by=owner
+    )
+    page = staff_client.get("/admin/websites/invitation/", {"q": "new@shop"})
+    assert page.status_code == 200 and b"new@shop.com" in page.content
+    page = staff_client.get(f"/admin/websites/invitation/{invitation.pk}/change/")
+    assert page.status_code == 200
+    assert invitation.token_hash.encode() in page.content and b'name="token_hash"' not in page.content
+    assert staff_client.get("/admin/websites/invitation/add/").status_code == 403
+    response = staff_client.post(
+        "/admin/websites/invitation/", {"action": "withdraw", "_selected_action": [invitation.pk]}
+    )
+    assert response.status_code == 302
+    assert Invitation.objects.get(pk=invitation.pk).revoked_at is not None

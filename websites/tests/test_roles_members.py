@@ -4,7 +4,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from conftest import bearer
-from websites.models import Membership, Website
+from websites import services as website_services
+from websites.models import Invitation, Membership, Website
 
 pytestmark = pytest.mark.django_db
 
@@ -24,6 +25,9 @@ def team(make_user, make_website):
     people["target"] = make_user(email="target@team.com")
     Membership.objects.create(website=website, user=people["target"], role="agent")
     people["candidate"] = make_user(email="candidate@team.com")
+    website_services.invitation_create(
+        website=website, email="invited@team.com", role="agent", invited_by=owner
+    )
     return website, people
 
 
@@ -43,6 +47,10 @@ OPERATIONS = {
     ),
     "set role": ("patch", "/{id}/members/{target}", {"role": "admin"}, (200, 200, 403, 404)),
     "remove member": ("delete", "/{id}/members/{target}", None, (204, 204, 403, 404)),
+    "invite": ("post", "/{id}/members", {"email": "new@team.com", "role": "agent"}, (202, 202, 403, 404)),
+    "invitations": ("get", "/{id}/invitations", None, (200, 200, 403, 404)),
+    "resend invitation": ("post", "/{id}/invitations/{invitation}/resend", None, (202, 202, 403, 404)),
+    "withdraw invitation": ("delete", "/{id}/invitations/{invitation}", None, (204, 204, 403, 404)),
     "delete": ("delete", "/{id}", None, (204, 403, 403, 404)),
 }
 ROLES = ("owner", "admin", "agent", "stranger")
@@ -56,7 +64,8 @@ def test_role_table(team, operation, role):
     expected = statuses[ROLES.index(role)]
     client = APIClient()
     client.credentials(**bearer(people[role]))
-    url = URL + path.format(id=website.id, target=people["target"].id)
+    invitation = Invitation.objects.get(email="invited@team.com")
+    url = URL + path.format(id=website.id, target=people["target"].id, invitation=invitation.id)
     response = getattr(client, method)(url, body, format="json") if body else getattr(client, method)(url)
     assert response.status_code == expected, response.content
     if expected == 403:
@@ -68,6 +77,9 @@ def test_role_table(team, operation, role):
         assert Website.objects.filter(id=website.id, name="Shop").exists()
         assert Membership.objects.filter(website=website, user=people["target"], role="agent").exists()
         assert not Membership.objects.filter(website=website, user=people["candidate"]).exists()
+        assert list(Invitation.objects.values_list("email", "generation", "revoked_at")) == [
+            ("invited@team.com", 1, None)
+        ]
 
 
 def test_members_list_shows_users_and_roles(team):
@@ -93,7 +105,6 @@ def owner_client(team):
 @pytest.mark.parametrize(
     "body, field",
     [
-        ({"email": "nobody@team.com", "role": "agent"}, "email"),
         ({"email": "not an email", "role": "agent"}, "email"),
         ({"role": "agent"}, "email"),
         ({"email": "candidate@team.com", "role": "owner"}, "role"),
