@@ -56,13 +56,37 @@ function wrongUser(main) {
   );
 }
 
+/** The ids of the caller's websites, over every page. */
+async function siteIds() {
+  const ids = new Set();
+  for (let page = 1; page <= 50; page += 1) {
+    const data = await api.get("/api/v1/websites", { page, page_size: 100 });
+    for (const site of data.results) ids.add(site.id);
+    if (!data.next) break;
+  }
+  return ids;
+}
+
 async function accept(main, token) {
   fill(main, loading("Accepting the invitation…"));
   let member;
+  let before;
   try {
+    // The answer (a Member) does not name its website: the one that is new in the list is it.
+    before = await siteIds();
     member = await api.post("/api/v1/invitations/accept", { token });
   } catch (err) {
     if (err.status === 403) return wrongUser(main);
+    if (err.status === 409) {
+      pendingInvitation.clear();
+      return card(
+        main,
+        "status",
+        "You are already a member",
+        h("p", {}, err.message),
+        h("p", {}, h("a", { href: "#/websites" }, "Go to your websites")),
+      );
+    }
     if (err.status === 400 || err.status === 404) {
       pendingInvitation.clear();
       return card(
@@ -78,8 +102,12 @@ async function accept(main, token) {
   }
   pendingInvitation.clear();
   const site = member.website;
-  const id = member.website_id ?? (site && typeof site === "object" ? site.id : site);
-  announce(site && site.name ? `You joined ${site.name}.` : "Invitation accepted.");
+  let id = member.website_id ?? (site && typeof site === "object" ? site.id : site);
+  if (!id) {
+    const added = [...(await siteIds().catch(() => new Set()))].filter((x) => !before.has(x));
+    id = added.length === 1 ? added[0] : null;
+  }
+  announce("Invitation accepted: you are now a member.");
   location.replace(id ? `#/websites/${id}` : "#/websites");
 }
 
