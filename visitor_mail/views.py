@@ -13,7 +13,7 @@ from chatelly.api.public import PublicView
 from chatelly.api.ratelimit import enforce_rate
 from chatelly.api.schema import errors
 from chatelly.api.validation import valid_data
-from chatelly.errors import InvalidInput
+from chatelly.errors import NotFound
 from websites.domains import parse_origin, site_allows_origin
 from websites.widget_cache import SiteSnapshot, active_site
 
@@ -51,7 +51,7 @@ class BodyKeyedWidgetView(PublicView):
     def resolve(self, widget_key: str) -> SiteSnapshot:
         self.site = active_site(widget_key)
         if self.site is None:
-            raise InvalidInput("No active website has this widget key.", field="widget_key")
+            raise NotFound()  # as the other widget endpoints answer an unknown key
         return self.site
 
     @extend_schema(exclude=True)
@@ -88,7 +88,7 @@ class ResumeView(BodyKeyedWidgetView):
         ),
         auth=[],
         request=ResumeInput,
-        responses={200: ResumeOutput, **errors(400, 429)},
+        responses={200: ResumeOutput, **errors(400, 404, 429)},
     )
     def post(self, request):
         self.rate_limit(request)
@@ -122,7 +122,7 @@ class TranscriptView(BodyKeyedWidgetView):
             OpenApiParameter("X-Visitor-Token", str, location=OpenApiParameter.HEADER, required=True)
         ],
         request=TranscriptInput,
-        responses={202: OpenApiResponse(description="Queued: `{}`."), **errors(400, 401, 429)},
+        responses={202: OpenApiResponse(description="Queued: `{}`."), **errors(400, 401, 404, 429)},
     )
     def post(self, request):
         self.rate_limit(request)
