@@ -3,13 +3,14 @@ the unread sweep looks at, who gets told, and the push subscriptions."""
 
 from __future__ import annotations
 
+import logging
 import zoneinfo
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from functools import cache
 
 from django.conf import settings
-from django.db.models import OuterRef, Subquery
+from django.db.models import OuterRef, QuerySet, Subquery
 
 from accounts.models import User
 from chat import presence
@@ -18,6 +19,8 @@ from mail.models import EmailDelivery
 from websites.models import Membership, Website
 
 from .models import NotificationPreference, PushDelivery, PushSubscription
+
+logger = logging.getLogger("chatelly.notifications")
 
 MIN_MINUTES, MAX_MINUTES = 1, 1440
 # Chats whose last activity is older than this are not looked at (the sweep's bound).
@@ -111,33 +114,37 @@ class UnreadChat:
     first_unread_at: datetime
 
 
-def unread_chats(*, now: datetime) -> list[UnreadChat]:
-    """Active chats active in the last 24 h whose first visitor message no agent
-    has read is at least MIN_MINUTES old.
+def unread_chats_query(
+    *, website_ids: list[int], now: datetime
+) -> QuerySet[Chat, tuple[int, int, int | None, int, datetime]]:
+    """These websites' active chats active in the last 24 h whose first visitor
+    message no agent has read is at least MIN_MINUTES old.
 
-    Per chunk of websites the chat_activity index (website, last activity) gives
-    the recent chats; the first unread message comes from one subquery per chat
-    walking (chat, seq), as chat.selectors counts unread ones (no index on
-    read_at: see there)."""
+    The chat_activity index (website, last activity) gives the recent chats; the
+    first unread message comes from one subquery per chat walking (chat, seq),
+    as chat.selectors counts unread ones (no index on read_at: see there)."""
     first_unread = Message.objects.filter(
         chat=OuterRef("pk"), sender_type=SenderType.VISITOR, read_at__isnull=True
     ).order_by("seq")
+    return (
+        Chat.objects.filter(website_id__in=website_ids, status=ChatStatus.ACTIVE)
+        .alias(activity=LAST_ACTIVITY)
+        .filter(activity__gte=now - LOOKBACK)
+        .annotate(
+            first_seq=Subquery(first_unread.values("seq")[:1]),
+            first_at=Subquery(first_unread.values("created_at")[:1]),
+        )
+        .filter(first_at__lte=now - timedelta(minutes=MIN_MINUTES))
+        .values_list("id", "website_id", "assigned_to_id", "first_seq", "first_at")
+    )
+
+
+def unread_chats(*, now: datetime) -> list[UnreadChat]:
+    """unread_chats_query over every active website, a chunk of websites per query."""
     website_ids = list(Website.objects.filter(is_active=True).order_by("id").values_list("id", flat=True))
     found: list[UnreadChat] = []
     for start in range(0, len(website_ids), WEBSITE_CHUNK):
-        rows = (
-            Chat.objects.filter(
-                website_id__in=website_ids[start : start + WEBSITE_CHUNK], status=ChatStatus.ACTIVE
-            )
-            .alias(activity=LAST_ACTIVITY)
-            .filter(activity__gte=now - LOOKBACK)
-            .annotate(
-                first_seq=Subquery(first_unread.values("seq")[:1]),
-                first_at=Subquery(first_unread.values("created_at")[:1]),
-            )
-            .filter(first_at__lte=now - timedelta(minutes=MIN_MINUTES))
-            .values_list("id", "website_id", "assigned_to_id", "first_seq", "first_at")
-        )
+        rows = unread_chats_query(website_ids=website_ids[start : start + WEBSITE_CHUNK], now=now)
         found.extend(UnreadChat(*row) for row in rows)
     return found
 
@@ -163,8 +170,13 @@ def members_of(*, website_ids: list[int]) -> dict[int, list[Member]]:
 
 
 def online_users(*, user_ids: list[int]) -> set[int]:
-    """Those of these users with an agent socket connected now."""
-    return presence.agent_users_online(sorted(set(user_ids)))
+    """Those of these users with an agent socket connected now; nobody when
+    presence cannot be read (then every member is told, rather than no one)."""
+    try:
+        return presence.agent_users_online(sorted(set(user_ids)))
+    except Exception:  # Redis down: the sweep goes on without presence
+        logger.warning("presence unavailable; notifying every member", exc_info=True)
+        return set()
 
 
 def recipients(*, chat: UnreadChat, members: list[Member], online: set[int]) -> list[Member]:

@@ -232,10 +232,15 @@ def sweep_unread(*, now: datetime | None = None) -> SweepResult:
             )
             if _due(preferences[member.id], chat, now)
         ]
-        if told:
+        if not told:
+            continue
+        try:
             emails, pushes = _notify(chat, told, preferences)
-            result.emails += emails
-            result.pushes += pushes
+        except Exception:  # one chat's failure must not keep the others' notices back
+            logger.exception("unread notice for chat %s failed", chat.id)
+            continue
+        result.emails += emails
+        result.pushes += pushes
     return result
 
 

@@ -1,15 +1,18 @@
 """The unread sweep against the real database, presence store and SMTP server:
 who is emailed, when, and only once per window."""
 
+import threading
 import zoneinfo
 from datetime import datetime, timedelta
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from chat import presence
 from chat import services as chat_services
 from chat.models import Chat
+from chatelly.db import on_postgres
 from mail.models import EmailDelivery
 from notifications import services
 from notifications.models import NotificationPreference
@@ -241,3 +244,31 @@ def test_the_periodic_job_is_the_sweep(smtp_server, site, visitor_says, settings
     backdate(chat, timezone.now() - timedelta(minutes=5))
     assert sweep_unread.apply().get() == {"chats": 1, "emails": 1, "pushes": 0}
     assert recipients(smtp_server, 1) == ["owner@shop.example.com"]
+
+
+@pytest.mark.skipif(not on_postgres(), reason="two database connections at once (SQLite would queue them)")
+def test_two_workers_sweeping_at_the_same_moment_send_one_email_per_user(
+    smtp_server, site, add_member, visitor_says
+):
+    add_member(site, "ana@example.com")
+    for n in range(5):
+        visitor_says(site, f"chat {n}")
+    at = timezone.now() + timedelta(minutes=4)
+    start = threading.Barrier(2)
+
+    def worker():
+        start.wait()
+        try:
+            services.sweep_unread(now=at)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=worker) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert EmailDelivery.objects.count() == 10
+    received = smtp_server.handler.wait_for(10)
+    smtp_server.handler.wait_for(11, timeout=1)
+    assert len(smtp_server.handler.received) == len(received) == 10
