@@ -17,6 +17,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 
 from chatelly import jobs, realtime
 from chatelly.errors import InvalidInput, LoginFailed, TokenNotValid
+from mail.models import EmailDelivery
 from mail.services import queue_email
 
 from . import onetime
@@ -209,9 +210,13 @@ def password_reset_request(*, email: str) -> None:
 
 
 @transaction.atomic
-def password_reset_send(*, email: str) -> PasswordResetToken | None:
+def password_reset_send(*, email: str, job_id: str | None = None) -> PasswordResetToken | None:
     """The job's work: a new reset token and its email for the active user of
-    `email` (a password login the staff turned off stays off); else nothing."""
+    `email` (a password login the staff turned off stays off); else nothing.
+    `job_id` (the job's own id, the same when a job runs again) keys the email,
+    so a repeated job makes no second token or email."""
+    if job_id is not None and EmailDelivery.objects.filter(key=f"password-reset:{job_id}").exists():
+        return None
     user = User.objects.filter(email=normalize_email(email), is_active=True).first()
     if user is None or not user.has_usable_password():
         return None
@@ -221,7 +226,7 @@ def password_reset_send(*, email: str) -> PasswordResetToken | None:
         user=user, token_hash=digest, expires_at=timezone.now() + timedelta(minutes=minutes)
     )
     queue_email(
-        key=f"password-reset:{token.id}",
+        key=f"password-reset:{job_id or token.id}",
         kind="password_reset",
         to=user.email,
         template="password_reset",

@@ -110,6 +110,20 @@ def test_an_inactive_or_password_less_account_gets_no_email(api, make_user, smtp
     assert PasswordResetToken.objects.count() == 0
 
 
+@pytest.mark.django_db
+def test_a_job_run_again_makes_no_second_token_or_email(make_user):
+    from accounts.tasks import send_password_reset
+
+    make_user(email=EMAIL)
+    assert send_password_reset.apply(args=[EMAIL], task_id="job-1").get() is True
+    assert send_password_reset.apply(args=[EMAIL], task_id="job-1").get() is False
+    assert (PasswordResetToken.objects.count(), EmailDelivery.objects.count()) == (1, 1)
+    assert EmailDelivery.objects.get().key == "password-reset:job-1"
+    # Another request is another job: a new link.
+    assert send_password_reset.apply(args=[EMAIL], task_id="job-2").get() is True
+    assert (PasswordResetToken.objects.count(), EmailDelivery.objects.count()) == (2, 2)
+
+
 def _requested_token(make_user) -> tuple[User, str]:
     """A reset token made the way the job makes it, its raw value read from the email row."""
     user = User.objects.filter(email=EMAIL).first() or make_user(email=EMAIL)
