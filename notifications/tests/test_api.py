@@ -290,3 +290,23 @@ def test_the_openapi_schema_documents_the_endpoints(api):
     assert {"200", "201", "400", "401", "409"} <= set(post["responses"])
     assert post["requestBody"]["required"] is True
     assert {"204", "401", "404"} <= set(paths[SUBSCRIPTIONS + "/{subscription_id}"]["delete"]["responses"])
+
+
+@pytest.mark.parametrize(
+    "path, body",
+    [
+        (PREFS, '{"time_zone": "Europe/Berlin\\u0000"}'),
+        (PREFS, '{"time_zone": "\\ud800"}'),
+        (PREFS, '{"unread_minutes": 1e308}'),
+        (PREFS, '{"unread_minutes": 100000000000000000000000000000}'),
+        (PREFS, '{"quiet_hours": ' + "[" * 5000 + "]" * 5000 + "}"),
+        (SUBSCRIPTIONS, '{"endpoint": "https://93.184.216.34/\\u0000", "keys": {}}'),
+        (SUBSCRIPTIONS, '{"endpoint": "https://93.184.216.34/p", "keys": ' + "{" * 5000 + "}" * 5000 + "}"),
+    ],
+)
+def test_hostile_bodies_are_400_not_500(push_on, auth_api, path, body):
+    method = auth_api.patch if path == PREFS else auth_api.post
+    response = method(path, body, content_type="application/json")
+    assert response.status_code == 400, response.content
+    assert response.json()["error"] in ("validation_error", "parse_error")
+    assert not PushSubscription.objects.exists() and not NotificationPreference.objects.exists()
