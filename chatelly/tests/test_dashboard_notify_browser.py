@@ -2,7 +2,8 @@
 email on and off, the minutes, quiet hours and time zone saved and shown
 again after a reload, a bad value shown at its field; browser notifications
 turned on (the service worker registers with scope /app/, the subscription
-reaches the server) and off again (deleted on the server); the toggle off with
+reaches the server) and off again (deleted on the server, also on logging
+out); the toggle off with
 an explanation where push cannot work. At desktop and phone widths, axe-clean.
 
 Headless Chromium has no push service: PushManager.subscribe() rejects ("permission
@@ -216,6 +217,15 @@ def test_browser_notifications_on_and_off(browser, push_server, make_user, viewp
     # Off: deleted on the server, unsubscribed here.
     toggle.uncheck()
     expect(card.get_by_text("This browser will not show notifications.")).to_be_visible()
+    assert not PushSubscription.objects.filter(user=user).exists()
+    assert page.evaluate("localStorage.getItem('test.subscribed')") is None
+
+    # On again, then log out: a shared browser stops getting this user's notifications.
+    toggle.check()
+    expect(card.get_by_text("This browser will show notifications.")).to_be_visible()
+    assert PushSubscription.objects.filter(user=user).count() == 1
+    page.get_by_role("button", name="Log out").click()
+    page.wait_for_url(re.compile(r"#/login$"))
     assert not PushSubscription.objects.filter(user=user).exists()
     assert page.evaluate("localStorage.getItem('test.subscribed')") is None
     assert page.page_errors == []

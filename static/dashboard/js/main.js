@@ -110,6 +110,10 @@ onAuthChange((user) => {
 });
 
 document.getElementById("logout").addEventListener("click", async () => {
+  if (localStorage.getItem("chatelly.push")) {
+    // A browser subscribed to push stops getting this user's notifications (notify.js).
+    await import("./views/notify.js").then((m) => m.forgetPush()).catch(() => {});
+  }
   await logout();
   location.replace("#/login");
 });

@@ -145,6 +145,11 @@ async function unsubscribe() {
   if (sub) await sub.unsubscribe();
 }
 
+/** On log out: this browser stops getting the user's notifications (a shared computer). */
+export async function forgetPush() {
+  if (stored() && "serviceWorker" in navigator) await unsubscribe();
+}
+
 function pushCard(key, prefs) {
   const why = unsupported(key);
   const f = checkbox(
