@@ -230,6 +230,7 @@ def password_reset_send(*, email: str, job_id: str | None = None) -> PasswordRes
         kind="password_reset",
         to=user.email,
         template="password_reset",
+        sensitive=True,
         context={"name": user.name, "url": onetime.dashboard_link("reset-password", raw), "minutes": minutes},
     )
     return token

@@ -238,12 +238,15 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-# Results (and failures, with their traceback) in the database: the admin's
-# "Task results" page lists failed jobs.
+# Failures, with their traceback, in the database: the admin's "Task
+# results" page lists failed jobs.
 CELERY_RESULT_BACKEND = "django-db"
 CELERY_RESULT_EXTENDED = True
 CELERY_RESULT_EXPIRES = timedelta(days=env.int("CHATELLY_JOBS_RESULT_DAYS", default=14))
-CELERY_TASK_IGNORE_RESULT = False
+# Only failures are kept: a success's arguments (an email address asking for
+# a reset, say) are not worth storing for two weeks.
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_STORE_ERRORS_EVEN_IF_IGNORED = True
 # Periodic jobs: `manage.py worker --beat` runs them (exactly one such worker);
 # `make run` runs them in-process (chatelly/jobs.py).
 # (Filled in below, once the periods are read.)
@@ -292,6 +295,8 @@ CHATELLY_RESUME_LINK_DAYS = env.int("CHATELLY_RESUME_LINK_DAYS", default=7)
 # Push endpoints come from browsers: only https to public addresses, unless
 # this is set (the tests' local push service).
 CHATELLY_PUSH_ALLOW_PRIVATE = env.bool("CHATELLY_PUSH_ALLOW_PRIVATE", default=False)
+# Retries of a push the push service did not take (back-off as for email).
+CHATELLY_PUSH_MAX_RETRIES = env.int("CHATELLY_PUSH_MAX_RETRIES", default=6)
 CHATELLY_RATE_TRANSCRIPT = env.str("CHATELLY_RATE_TRANSCRIPT", default="5/h")
 
 CELERY_BEAT_SCHEDULE = {

@@ -20,6 +20,9 @@ class EmailDelivery(models.Model):
     text = models.TextField()
     html = models.TextField(blank=True, default="")
     headers = models.JSONField(default=dict, blank=True)
+    # Holds a live one-time link (password reset, invitation): the body is
+    # blanked once the email is sent or given up, so the table never leaks it.
+    sensitive = models.BooleanField(default=False)
     # No foreign key: mail sits below websites in the app layers.
     website_id = models.PositiveBigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)

@@ -63,10 +63,12 @@ def queue_email(
     context: dict[str, Any],
     website_id: int | None = None,
     unsubscribe_url: str = "",
+    sensitive: bool = False,
 ) -> EmailDelivery:
     """Render and queue one email; the same `key` again returns the first one
     and queues nothing. An address that bounced, or unsubscribed from this
-    website, gets a row marked suppressed and no email."""
+    website, gets a row marked suppressed and no email. `sensitive`: the body
+    holds a secret link, blanked once the email has gone (or will not go)."""
     validate_email(to)
     existing = EmailDelivery.objects.filter(key=key).first()
     if existing is not None:
@@ -84,8 +86,10 @@ def queue_email(
         with transaction.atomic():
             delivery = EmailDelivery.objects.create(
                 key=key[:200], kind=kind, to=to, subject=subject, text=text, html=html,
-                headers=headers, website_id=website_id, status=status,
+                headers=headers, website_id=website_id, status=status, sensitive=sensitive,
             )  # fmt: skip
+            if status == EmailStatus.SUPPRESSED:
+                _forget_body(delivery)
     except IntegrityError:
         return EmailDelivery.objects.get(key=key[:200])
     if status == EmailStatus.QUEUED:
@@ -129,6 +133,16 @@ def _classify(exc: Exception) -> Outcome:
     return Outcome(EmailStatus.QUEUED, retry=True, error=f"{type(exc).__name__}: {exc}")
 
 
+BLANKED = "(Removed once sent: it held a one-time link.)"
+
+
+def _forget_body(delivery: EmailDelivery) -> None:
+    """Blank a sensitive email's body (its link must not outlive the send)."""
+    if delivery.sensitive:
+        delivery.text, delivery.html = BLANKED, ""
+        delivery.save(update_fields=["text", "html"])
+
+
 def deliver(delivery_id: int) -> Outcome:
     """Send one queued email, at most once: a row already sent, bounced or
     suppressed is left alone. A refused address is suppressed for good."""
@@ -139,6 +153,7 @@ def deliver(delivery_id: int) -> Outcome:
         if is_suppressed(delivery.to, delivery.website_id):
             delivery.status = EmailStatus.SUPPRESSED
             delivery.save(update_fields=["status"])
+            _forget_body(delivery)
             return Outcome(EmailStatus.SUPPRESSED)
         delivery.attempts += 1
         try:
@@ -151,6 +166,8 @@ def deliver(delivery_id: int) -> Outcome:
         if outcome.status == EmailStatus.SENT:
             delivery.sent_at = timezone.now()
         delivery.save(update_fields=["status", "attempts", "last_error", "sent_at"])
+        if not outcome.retry:
+            _forget_body(delivery)
         if outcome.status == EmailStatus.BOUNCED:
             suppress(delivery.to, reason=SuppressionReason.BOUNCE)
     return outcome
@@ -177,3 +194,4 @@ def give_up(delivery_id: int, error: str) -> None:
     EmailDelivery.objects.filter(pk=delivery_id, status=EmailStatus.QUEUED).update(
         status=EmailStatus.FAILED, last_error=error[:2000]
     )
+    EmailDelivery.objects.filter(pk=delivery_id, sensitive=True).update(text=BLANKED, html="")

@@ -32,7 +32,7 @@ def send_push(self, delivery_id: int) -> str:
     outcome = services.push_deliver(delivery_id)
     if not outcome.retry:
         return outcome.status
-    if self.request.retries >= getattr(settings, "CHATELLY_PUSH_MAX_RETRIES", PUSH_MAX_RETRIES):
+    if self.request.retries >= settings.CHATELLY_PUSH_MAX_RETRIES:
         services.push_give_up(delivery_id, outcome.error)
         raise PushNotSent(outcome.error)
     raise self.retry(countdown=backoff_seconds(self.request.retries))

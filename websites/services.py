@@ -180,6 +180,7 @@ def _email_invitation(invitation: Invitation, raw: str) -> None:
         kind="invitation",
         to=invitation.email,
         template="invitation",
+        sensitive=True,
         context={
             "inviter": one_line(inviter.name or inviter.email, limit=100),
             "website": one_line(website.name, limit=100),

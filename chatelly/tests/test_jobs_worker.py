@@ -5,6 +5,7 @@ and failures kept for the admin and /metrics. PostgreSQL and Redis (CI)."""
 import time
 
 import pytest
+import redis
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
@@ -30,9 +31,11 @@ pytestmark = [
 @pytest.fixture
 def queue_in_redis():
     """Jobs go to the Redis queue (not run in the test process), which starts empty."""
-    client = jobs_app.connection_for_write().default_channel.client
+    # A plain client: kombu's own prefixes every key it is given, scanned ones too.
+    client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(match=f"{settings.CACHE_KEY_PREFIX}-jobs:*"):
         client.delete(key)
+    client.close()
     jobs_app.conf.task_always_eager = False
     yield
     jobs_app.conf.task_always_eager = True

@@ -12,9 +12,11 @@ Bounded for CI: a few examples per operation (FUZZ_EXAMPLES), no shrinking.
 """
 
 import json
+import re
 
 import pytest
 import schemathesis
+from django.contrib.auth import get_user_model
 from hypothesis import HealthCheck, Phase, given, settings
 from schemathesis import GenerationMode
 
@@ -100,17 +102,51 @@ def _existing_references(label: str, body: dict, seeded) -> None:
         body["email"] = seeded["outsider"].email
     elif label == "POST /api/v1/user/password":
         body.update(current_password=PASSWORD, new_password=PASSWORD)
+    elif label == "POST /api/v1/auth/password-reset/confirm":
+        body.update(token=_reset_token(seeded["outsider"]), new_password=PASSWORD)
+    elif label == "POST /api/v1/invitations/accept":
+        body["token"] = _invitation_token(seeded["owner"])
     elif label == "POST /api/v1/auth/register":
         seeded["registered"] += 1
         body.update(email=f"fuzz-new-{seeded['registered']}@example.com", password=PASSWORD)
 
 
+def _link_token(to: str) -> str:
+    """The token of the link in the last email to `to`: only its hash is stored,
+    and the delivery row forgets the body once sent (the test outbox keeps it)."""
+    from django.core import mail
+
+    body = next(m.body for m in reversed(mail.outbox) if m.to == [to])
+    return re.search(r"token=([A-Za-z0-9_-]+)", body).group(1)
+
+
+def _reset_token(user) -> str:
+    """A fresh password-reset token of `user`, as the reset job makes it."""
+    from accounts import services as account_services
+
+    account_services.password_reset_send(email=user.email)
+    return _link_token(user.email)
+
+
+def _invitation_token(user) -> str:
+    """A fresh invitation of `user`'s email to a website they are not in yet."""
+    inviter = get_user_model().objects.get_or_create(
+        email="fuzz-inviter@example.com", defaults={"name": "Inviter", "plan": "business"}
+    )[0]
+    site = website_services.website_create(owner=inviter, name="Invite", domain="invite.example.com")
+    website_services.invitation_create(website=site, email=user.email, role=Role.AGENT, invited_by=inviter)
+    return _link_token(user.email)
+
+
 def _hours_in_order(body: dict) -> None:
-    """Business hours' ranges with start before end."""
+    """Business hours' ranges with start before end; quiet hours not empty."""
     hours = (body.get("settings") or {}).get("business_hours") if "settings" in body else None
     if isinstance(hours, dict):
         for day, ranges in (hours.get("days") or {}).items():
             hours["days"][day] = [sorted(pair) for pair in ranges if pair[0] != pair[1]]
+    quiet = body.get("quiet_hours")  # notification preferences: an empty range is refused
+    if isinstance(quiet, dict) and quiet.get("start") == quiet.get("end"):
+        body["quiet_hours"] = None
 
 
 def _schema():

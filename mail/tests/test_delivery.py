@@ -162,3 +162,32 @@ def test_an_email_whose_job_never_ran_is_queued_again_by_the_sweep(smtp_server):
     delivery.refresh_from_db()
     assert delivery.status == EmailStatus.SENT
     assert services.requeue_unsent(now=timezone.now() + timedelta(minutes=11)) == 0
+
+
+@pytest.mark.parametrize("refuse", [False, True])
+def test_a_sensitive_body_is_forgotten_once_sent_or_bounced(smtp_server, refuse):
+    if refuse:
+        smtp_server.handler.refuse_rcpt = {"ana@example.com"}
+    delivery = services.queue_email(
+        key="secret", kind="test", to="ana@example.com", template="plain",
+        context={"subject": "Reset", "body": "token=abc123", "link_url": "http://x.test/?token=abc123"},
+        sensitive=True,
+    )  # fmt: skip
+    if not refuse:
+        [got] = smtp_server.handler.wait_for(1)
+        assert "token=abc123" in got.part("text/plain")
+    delivery.refresh_from_db()
+    assert delivery.status == (EmailStatus.BOUNCED if refuse else EmailStatus.SENT)
+    assert "abc123" not in delivery.text + delivery.html
+    assert delivery.text == services.BLANKED
+
+
+def test_a_sensitive_body_is_kept_while_its_send_is_retried(smtp_server, settings):
+    settings.CHATELLY_EMAIL_MAX_RETRIES = 0
+    smtp_server.handler.defer_data = 1
+    delivery = services.queue_email(
+        key="secret2", kind="test", to="ana@example.com", template="plain",
+        context={"subject": "Reset", "body": "token=abc123"}, sensitive=True,
+    )  # fmt: skip
+    delivery.refresh_from_db()
+    assert delivery.status == EmailStatus.FAILED and delivery.text == services.BLANKED
