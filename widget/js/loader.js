@@ -6,6 +6,14 @@
   if (registry[KEY]) return; /* the tag was pasted twice */
   var state = (registry[KEY] = { status: "loading", config: null, error: null });
 
+  /* A resume link from an email (#chatelly-resume=<token>): taken out of the
+     address bar at once, so it is not bookmarked, shared or kept in history. */
+  var hash = /^#chatelly-resume=([\w.:-]{1,500})$/.exec(w.location.hash || "");
+  if (hash) {
+    state.resume = hash[1];
+    try { w.history.replaceState(w.history.state, "", w.location.pathname + w.location.search); } catch (e) { /* keep going */ }
+  }
+
   function fail(reason) {
     state.status = "error";
     state.error = String(reason && reason.message || reason);
@@ -54,7 +62,7 @@
       .then(function (config) {
         state.config = config;
         /* Hidden while closed: no UI bundle, unless this visitor has a chat going. */
-        if (config.mode === "hidden" && !resuming()) state.status = "hidden";
+        if (config.mode === "hidden" && !resuming() && !state.resume) state.status = "hidden";
         else loadApp();
       })
       .catch(fail);

@@ -55,6 +55,7 @@
     ".attach{width:36px;height:36px;border-radius:8px;display:flex;align-items:center;justify-content:center}",
     ".attach svg{width:20px;height:20px;fill:none;stroke:#4b5563;stroke-width:2}",
     "form.leave{flex-direction:column;align-items:stretch}form.leave label{font-size:13px}",
+    ".done{padding:8px 16px;font-size:13px;background:#ecfdf5;color:#065f46}",
     ".back{font-weight:600}.error{color:#b91c1c;font-size:13px}.error:empty{display:none}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     "@media (max-width:480px){.panel{inset:0;width:auto;height:auto;max-height:none;border-radius:0;",
@@ -116,7 +117,7 @@
     /* Closed (config.mode): "hidden" shows nothing and "form" a leave-a-message form,
        unless this visitor has a chat going, who keeps their conversation. */
     var mode = config.mode || "live";
-    if (mode !== "live" && store(this.tokenKey) && store(this.chatKey)) mode = "live";
+    if (mode !== "live" && (state.resumed || store(this.tokenKey) && store(this.chatKey))) mode = "live";
     if (mode === "hidden") { state.status = "hidden"; return; }
     this.formMode = mode === "form";
     this.build();
@@ -165,6 +166,7 @@
     email.addEventListener("submit", function (e) { e.preventDefault(); self.identify(); });
     panel.appendChild(email);
     if (this.formMode) this.buildLeave(panel);
+    this.buildTranscript(panel);
 
     var form = (this.form = el("form", { "class": "composer" }));
     var file = (this.file = el("input", { type: "file", hidden: "", tabindex: "-1",
@@ -236,6 +238,58 @@
     this.connect();
   };
 
+  /* After a chat ends: "Email me the transcript", to the address the visitor gave. */
+  Widget.prototype.buildTranscript = function (panel) {
+    var self = this, id = "chatelly-transcript-" + this.key;
+    var form = (this.tr = el("form", { "class": "leave", "aria-label": "Transcript", novalidate: "", hidden: "" }));
+    form.appendChild(el("label", { "for": id }, "Your email, for the transcript"));
+    this.trEmail = form.appendChild(el("input", { type: "email", id: id, required: "", autocomplete: "email" }));
+    this.trError = form.appendChild(el("p", { "class": "error", role: "alert" }));
+    form.appendChild(el("button", { "class": "send", type: "submit" }, "Email me the transcript"));
+    form.addEventListener("submit", function (e) { e.preventDefault(); self.sendTranscript(); });
+    panel.appendChild(form);
+    this.trDone = panel.appendChild(el("p", { "class": "done", role: "status", hidden: "" }));
+  };
+
+  Widget.prototype.ended = function (chatId) {
+    this.endedChat = chatId;
+    this.tr.hidden = !chatId;
+    this.trDone.hidden = true;
+    if (chatId && !this.trEmail.value) this.trEmail.value = this.email || "";
+    this.showOffline(this.agentsOnline);
+  };
+
+  Widget.prototype.sendTranscript = function () {
+    var self = this, input = this.trEmail, email = input.value.trim();
+    input.value = email;
+    var bad = !email || !input.checkValidity();
+    input.setAttribute("aria-invalid", String(bad));
+    this.trError.textContent = bad ? "Enter a valid email address." : "";
+    if (bad) return input.focus();
+    if (this.trBusy) return; /* a double click sends once */
+    this.trBusy = true;
+    w.fetch(this.base + "/widget/transcript", {
+      method: "POST", mode: "cors", credentials: "omit",
+      headers: { "Content-Type": "application/json", "X-Visitor-Token": store(this.tokenKey) || "" },
+      body: JSON.stringify({ widget_key: this.key, chat_id: this.endedChat, email: email })
+    }).then(function (r) {
+      return r.json().then(function (data) { return { ok: r.ok, status: r.status, data: data }; });
+    }).then(function (res) {
+      self.trBusy = false;
+      if (!res.ok) {
+        self.trError.textContent = res.status === 429 ? "Too many requests; try again later." :
+          (res.data.details && res.data.details.email) || res.data.message || "Not sent.";
+        return;
+      }
+      self.tr.hidden = true;
+      self.trDone.hidden = false;
+      self.trDone.textContent = "Transcript sent to " + email + ".";
+    }, function () {
+      self.trBusy = false;
+      self.trError.textContent = "Not sent; check your connection.";
+    });
+  };
+
   Widget.prototype.toggle = function (open) {
     open = open === undefined ? this.panel.hidden : open;
     this.panel.hidden = !open;
@@ -269,7 +323,7 @@
   Widget.prototype.showOffline = function (online) {
     this.agentsOnline = online;
     var text = this.thanks ? "Thanks \u2014 we'll reply by email at " + this.thanks + "." :
-      online ? "" : (this.settings.away_message || "We are away right now. Leave a message and we will get back to you.");
+      this.endedChat ? "This conversation has ended. Write to start a new one." : this.notice || (online ? "" : (this.settings.away_message || "We are away right now. Leave a message and we will get back to you."));
     this.setStatus(text);
   };
 
@@ -332,12 +386,14 @@
         store(this.tokenKey, f.token);
         store(this.chatKey, f.chat ? "1" : "");
         if (this.lead) this.ws.send(JSON.stringify(this.lead)); /* before any queued message */
+        if (f.chat && f.chat.visitor) this.email = f.chat.visitor.email || this.email;
         this.state.visitorId = f.visitor_id;
         this.showOffline(!!f.agents_online);
         if (!f.chat) this.setChat(null);
         else if (f.chat.id !== this.chatId) this.setChat(f.chat.id);
         this.pageView();
         this.flushPending();
+        if (!this.panel.hidden) this.markRead(); /* opened by a resume link before the socket */
         this.state.status = "ready";
         break;
       case "history":
@@ -355,7 +411,7 @@
         if (f.from === "agent") this.showTyping(f.is_typing);
         break;
       case "chat_status":
-        if (f.status === "closed" && f.chat_id === this.chatId) this.setStatus("This conversation has ended. Write to start a new one.");
+        if (f.status === "closed" && f.chat_id === this.chatId) this.ended(f.chat_id);
         break;
       case "agents_online":
         this.showOffline(f.online);
@@ -440,7 +496,9 @@
 
   Widget.prototype.confirm = function (clientId, m) {
     store(this.chatKey, "1");
-    if (this.lead) { this.thanks = this.lead.email; this.lead = null; }
+    if (this.lead) { this.thanks = this.email = this.lead.email; this.lead = null; }
+    if (this.endedChat && m.chat_id !== this.endedChat) this.ended(null);
+    this.notice = "";
     if (m.chat_id !== this.chatId) this.setChat(m.chat_id);
     this.showOffline(this.agentsOnline); /* clears "conversation ended" */
     this.addMessage(m, true);
@@ -492,6 +550,7 @@
     if (!email || !this.emailInput.checkValidity()) return this.emailInput.focus();
     if (!this.sendFrame({ type: "identify", email: email })) return;
     store("chatelly:" + this.key + ":email", "1");
+    this.email = email;
     this.needEmail = false;
     this.showEmail();
     this.input.focus();
@@ -553,8 +612,39 @@
     });
   };
 
+  /* A resume link: trade its token for the chat's visitor token, then start as
+     that visitor (the socket resumes an active chat; a closed one shows here). */
+  function resume(key, base, config, state) {
+    function start(data) {
+      var widget = (state.widget = new Widget(key, base, config, state));
+      if (!widget.panel) return;
+      if (data.chat) {
+        widget.email = data.email;
+        widget.setChat(data.chat.id);
+        for (var i = 0; i < data.messages.length; i++) widget.addMessage(data.messages[i], true);
+        if (data.chat.status === "closed") widget.ended(data.chat.id);
+      } else {
+        widget.notice = "This link has expired. Write to start a new conversation.";
+        widget.showOffline(config.agents_online);
+      }
+      widget.toggle(true);
+    }
+    w.fetch(base + "/widget/resume", {
+      method: "POST", mode: "cors", credentials: "omit", headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ token: state.resume, widget_key: key })
+    }).then(function (r) { return r.ok ? r.json() : {}; }).then(function (data) {
+      if (data.visitor_token) {
+        store("chatelly:" + key + ":token", data.visitor_token);
+        store("chatelly:" + key + ":chat", data.chat.status === "active" ? "1" : "");
+        state.resumed = true;
+      }
+      start(data.visitor_token ? data : {});
+    }, function () { start({}); });
+  }
+
   w.__chatellyApp = {
     mount: function (key, base, config, state) {
+      if (state.resume) return resume(key, base, config, state);
       state.widget = new Widget(key, base, config, state);
       return state.widget;
     }
