@@ -81,10 +81,10 @@ def test_invite_resend_and_revoke(browser, mail_server, smtp_server, site, site_
     # The same address again, and someone already a member: 409, said at the form.
     members.get_by_label("Email of the new member").fill("new.hire@example.com")
     members.get_by_role("button", name="Add member").click()
-    expect(members.get_by_role("alert")).to_be_visible()
+    expect(members.get_by_role("alert")).to_contain_text("open invitation")
     members.get_by_label("Email of the new member").fill(member.email)
     members.get_by_role("button", name="Add member").click()
-    expect(members.get_by_role("alert")).to_be_visible()
+    expect(members.get_by_role("alert")).to_contain_text("already a member")
     expect(invited.get_by_role("listitem")).to_have_count(1)
 
     # Resend: a second email with a link.
@@ -168,6 +168,13 @@ def test_accept_logged_in_as_someone_else(browser, mail_server, smtp_server, sit
     expect(page.get_by_role("alert")).to_contain_text("bob@example.com")
     assert axe_violations(page) == []
     assert not Membership.objects.filter(website=site, user=bob).exists()
+
+    # Staying logged in drops the invitation; the link opened again brings it back.
+    page.get_by_role("link", name="Stay logged in").click()
+    page.wait_for_url(re.compile(r"#/inbox$"))
+    assert page.evaluate("sessionStorage.getItem('chatelly.invitation')") is None
+    page.goto(link)
+    expect(page.get_by_role("heading", name="This invitation is for someone else")).to_be_visible()
 
     # Log out and continue: the invitation waits while Carol logs in.
     page.get_by_role("button", name="Log out and continue").click()

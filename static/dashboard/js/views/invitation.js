@@ -52,7 +52,7 @@ function wrongUser(main) {
       me ? [" (", h("strong", {}, me.email), ")"] : null,
       ". Log out, then log in or sign up with the invited address.",
     ),
-    h("div", { class: "actions" }, out, h("a", { class: "button secondary", href: "#/inbox" }, "Stay logged in")),
+    h("div", { class: "actions" }, out, h("a", { class: "button secondary", href: "#/inbox", onclick: pendingInvitation.clear }, "Stay logged in")),
   );
 }
 
