@@ -14,7 +14,8 @@ auth secret, a made-up endpoint); everything else is real: the permission, the
 service worker's registration, the API calls and the database rows. The
 worker's push handler is driven through the DevTools protocol
 (ServiceWorker.deliverPushMessage) and its notification read back with
-getNotifications(); a click on a notification cannot be simulated there."""
+getNotifications(); DevTools cannot click a notification, so the click handler
+gets an event made inside the worker."""
 
 import base64
 import json
@@ -283,6 +284,25 @@ def test_the_worker_shows_a_push_and_keeps_its_url_inside_the_app(browser, push_
     push({"title": "Elsewhere", "body": "", "url": "https://evil.example/phish", "tag": "chat-8"})
     page.wait_for_function(f"({read})().then(list => list.length === 2)")
     assert {n["tag"]: n["url"] for n in page.evaluate(read)}["chat-8"] == f"{push_server.url}/app/"
+
+    # A click: DevTools cannot click a notification, so the worker is sent a
+    # notificationclick made in its own scope, for the chat-7 notification. (An
+    # event made by a script cannot waitUntil(), which throws after the worker
+    # has started opening, so what it opens still happens.) The open tab, now on
+    # the account page, shows the notification's chat without reloading.
+    worker = next(w for w in context.service_workers if w.url == f"{push_server.url}/app/sw.js")
+    page.evaluate("window.__sameDocument = true")
+    worker.evaluate(
+        """async () => {
+          const [note] = await self.registration.getNotifications({tag: "chat-7"});
+          try {
+            self.dispatchEvent(new NotificationEvent("notificationclick", {notification: note}));
+          } catch {}
+        }"""
+    )
+    page.wait_for_url(re.compile(r"#/inbox/7$"))
+    assert page.evaluate("window.__sameDocument") is True
+    page.wait_for_function(f"({read})().then(list => !list.some(n => n.tag === 'chat-7'))")  # closed
     assert page.page_errors == []
 
 
