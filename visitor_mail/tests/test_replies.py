@@ -193,3 +193,16 @@ def test_the_sweep_does_a_fixed_number_of_queries_when_nothing_is_due(site, site
         assert sweep() == 0
     # The websites, one candidate query for them, the websites after them.
     assert len(queries) == 3, [q["sql"] for q in queries]
+
+
+def test_the_periodic_job_is_registered_under_the_beat_schedules_name(
+    smtp_server, site, site_owner, settings
+):
+    from chatelly.jobs import app
+
+    [entry] = [e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"].startswith("visitor_mail.")]
+    assert entry["task"] == "visitor_mail.sweep_unseen_replies" and entry["task"] in app.tasks
+    chat_with_reply(site, site_owner)
+    settings.CHATELLY_REPLY_EMAIL_MINUTES = 0  # due at once on the real clock
+    assert app.tasks[entry["task"]].apply().get() == 1
+    assert smtp_server.handler.wait_for(1)[0].rcpt_tos == ["ana@example.com"]
