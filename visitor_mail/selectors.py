@@ -11,6 +11,7 @@ along (chat, seq).
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -26,6 +27,7 @@ from websites.models import Website
 # Replies to chats quieter than this are not emailed any more.
 REPLY_WINDOW = timedelta(hours=24)
 WEBSITES_PER_QUERY = 200
+CANDIDATES_PER_QUERY = 1000
 REPLIES_SHOWN = 10
 TRANSCRIPT_LIMIT = 1000
 
@@ -90,23 +92,23 @@ def _candidates(website_ids: list[int], *, now: datetime, minutes: int, limit: i
     return [UnseenRun(*row) for row in rows]
 
 
-def unseen_reply_runs(*, now: datetime, minutes: int, limit: int) -> list[UnseenRun]:
+def unseen_reply_runs(*, now: datetime, minutes: int) -> Iterator[UnseenRun]:
     """Chats active in the last 24 hours whose visitor left an email and has not
-    read an agent's reply for `minutes`, not yet emailed about that reply: at
-    most `limit`, oldest activity first. Presence is the caller's to check."""
-    runs: list[UnseenRun] = []
+    read an agent's reply for `minutes`, not yet emailed about that reply, a batch
+    of websites at a time (at most CANDIDATES_PER_QUERY each, oldest activity
+    first). Lazy: the caller stops when it has done enough. Presence is the
+    caller's to check."""
     after = 0
-    while len(runs) < limit:
+    while True:
         website_ids = list(
             Website.objects.filter(is_active=True, id__gt=after)
             .order_by("id")
             .values_list("id", flat=True)[:WEBSITES_PER_QUERY]
         )
         if not website_ids:
-            break
-        runs.extend(_candidates(website_ids, now=now, minutes=minutes, limit=limit - len(runs)))
+            return
+        yield from _candidates(website_ids, now=now, minutes=minutes, limit=CANDIDATES_PER_QUERY)
         after = website_ids[-1]
-    return runs
 
 
 def unseen_replies(*, chat_id: int, first_seq: int) -> tuple[list[Message], bool]:

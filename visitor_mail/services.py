@@ -91,15 +91,15 @@ def unseen_replies_email(*, now: datetime) -> int:
     """Email each visitor who left an address the agent replies they have not read
     for CHATELLY_REPLY_EMAIL_MINUTES while not connected: one email per run of
     unseen replies (its key names the run's first message). Returns the emails queued."""
-    runs = selectors.unseen_reply_runs(
-        now=now, minutes=settings.CHATELLY_REPLY_EMAIL_MINUTES, limit=EMAILS_PER_SWEEP
-    )
     queued = 0
-    for run in runs:
-        # Checked last, per chat: the visitor may be reading it right now.
+    for run in selectors.unseen_reply_runs(now=now, minutes=settings.CHATELLY_REPLY_EMAIL_MINUTES):
+        # Checked last, per chat: the visitor may be reading it right now. Connected
+        # visitors' chats stay candidates, so the cap counts emails, not candidates.
         if presence.visitor_online(website_id=run.website_id, visitor_id=run.visitor_id):
             continue
         queued += _reply_email(run)
+        if queued >= EMAILS_PER_SWEEP:
+            break
     return queued
 
 

@@ -206,3 +206,24 @@ def test_the_periodic_job_is_registered_under_the_beat_schedules_name(
     settings.CHATELLY_REPLY_EMAIL_MINUTES = 0  # due at once on the real clock
     assert app.tasks[entry["task"]].apply().get() == 1
     assert smtp_server.handler.wait_for(1)[0].rcpt_tos == ["ana@example.com"]
+
+
+def test_a_sweep_caps_its_emails_and_the_next_one_takes_the_rest(smtp_server, site, site_owner, monkeypatch):
+    monkeypatch.setattr(services, "EMAILS_PER_SWEEP", 2)
+    online, _chat = chat_with_reply(site, site_owner, email="online@example.com", client_id="c0")
+    for n in range(1, 4):
+        chat_with_reply(site, site_owner, email=f"v{n}@example.com", client_id=f"c{n}")
+    where = {
+        "ip": "203.0.113.9",
+        "website_id": site.id,
+        "visitor_id": online.visitor_id,
+        "connection_id": "t",
+    }
+    presence.visitor_join(**where, max_users=100)
+    try:
+        # The connected visitor's chat, first in line, does not use up the cap.
+        assert [sweep(), sweep(), sweep()] == [2, 1, 0]
+    finally:
+        presence.visitor_leave(**where)
+    received = smtp_server.handler.wait_for(3)
+    assert sorted(r.rcpt_tos[0] for r in received) == ["v1@example.com", "v2@example.com", "v3@example.com"]
