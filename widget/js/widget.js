@@ -59,7 +59,10 @@
     ".back{font-weight:600}.error{color:#b91c1c;font-size:13px}.error:empty{display:none}",
     ".sr{position:absolute;width:1px;height:1px;overflow:hidden;clip:rect(0 0 0 0);white-space:nowrap}",
     "@media (max-width:480px){.panel{inset:0;width:auto;height:auto;max-height:none;border-radius:0;",
-    "bottom:0}.right .panel,.left .panel{left:0;right:0}}"
+    "bottom:0}.right .panel,.left .panel{left:0;right:0}",
+    // The panel fills a phone's screen: the launcher would cover its buttons
+    // (the panel has its own close button).
+    ".launcher[aria-expanded=true]{display:none}}"
   ].join("");
 
   var ICON = "M4 4h16a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H8l-4 4V6a2 2 0 0 1 2-2z";

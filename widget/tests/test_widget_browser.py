@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.db import connections
+from playwright.sync_api import expect
 
 from accounts.tokens import issue_token_pair
 from chat.models import Chat, Message, Visitor
@@ -242,6 +243,11 @@ def test_a_narrow_mobile_viewport_gets_a_full_screen_panel(page_for, shop):
     launcher(page).click()
     panel = page.get_by_role("dialog").bounding_box()
     assert panel["width"] == 375 and panel["height"] == 667
+    # The launcher steps aside so it covers none of the panel's buttons...
+    assert not launcher(page).is_visible()
+    page.get_by_role("button", name="Close chat", exact=True).click()
+    # ...and comes back, focused, once the panel is closed.
+    expect(launcher(page)).to_be_focused()
 
 
 def test_require_email_and_the_away_message(page_for, server, site_owner):
