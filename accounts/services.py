@@ -2,13 +2,14 @@
 commands and jobs call only these."""
 
 import contextlib
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
@@ -260,3 +261,10 @@ def password_reset_confirm(*, token: str, new_password: str) -> tuple[User, dict
     PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
     user_set_password(user=user, password=new_password)
     return user, issue_token_pair(user)
+
+
+def reset_tokens_purge(*, now: datetime, dry_run: bool = False) -> int:
+    """Reset tokens past use for a day (used or expired): nothing reads them."""
+    cutoff = now - timedelta(days=1)
+    dead = PasswordResetToken.objects.filter(Q(expires_at__lt=cutoff) | Q(used_at__lt=cutoff))
+    return dead.count() if dry_run else dead.delete()[0]

@@ -195,3 +195,16 @@ def give_up(delivery_id: int, error: str) -> None:
         status=EmailStatus.FAILED, last_error=error[:2000]
     )
     EmailDelivery.objects.filter(pk=delivery_id, sensitive=True).update(text=BLANKED, html="")
+
+
+def deliveries_purge(*, older_than: datetime, dry_run: bool = False) -> int:
+    """Retention: forget emails queued before the cut-off (suppressions stay)."""
+    old = EmailDelivery.objects.filter(created_at__lt=older_than)
+    return old.count() if dry_run else old.delete()[0]
+
+
+def deliveries_forget(*, email: str, website_id: int, dry_run: bool = False) -> int:
+    """GDPR erasure: the emails one website sent to one address. An unsubscribe
+    stays on the suppression list, so the address is still never written to."""
+    rows = EmailDelivery.objects.filter(website_id=website_id, to__iexact=email.strip())
+    return rows.count() if dry_run else rows.delete()[0]

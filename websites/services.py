@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts import onetime
@@ -305,3 +305,12 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     invitation.save(update_fields=["accepted_at"])
     realtime.member_added(website_id=website.id, user_id=user.id)
     return membership
+
+
+def invitations_purge(*, now: datetime, dry_run: bool = False) -> int:
+    """Invitations accepted, withdrawn or expired more than 30 days ago."""
+    cutoff = now - timedelta(days=30)
+    done = Invitation.objects.filter(
+        Q(accepted_at__lt=cutoff) | Q(revoked_at__lt=cutoff) | Q(expires_at__lt=cutoff)
+    )
+    return done.count() if dry_run else done.delete()[0]

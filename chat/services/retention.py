@@ -15,6 +15,8 @@ from analytics import rollups
 from analytics.models import Event
 from chat.models import Attachment, Chat, Message, Visitor
 from chat.serializers import attachment_to_dict, chat_to_dict, iso, message_to_dict, visitor_to_dict
+from mail import selectors as mail_selectors
+from mail import services as mail_services
 
 
 def _attachments_of_chats(chat_ids: Iterable[int]) -> Q:
@@ -44,8 +46,10 @@ def data_purge(*, older_than: datetime, dry_run: bool = False) -> dict:
         chats__in=Chat.objects.exclude(id__in=chat_ids)
     )
     counts["visitors"] = idle_visitors.count()
+    counts["emails"] = mail_services.deliveries_purge(older_than=older_than, dry_run=True)
     if dry_run:
         return counts
+    mail_services.deliveries_purge(older_than=older_than)
     attachments.delete()
     Chat.objects.filter(id__in=chat_ids).delete()
     events.delete()
@@ -70,7 +74,8 @@ def unused_uploads_purge(*, older_than: datetime, dry_run: bool = False) -> int:
 
 @transaction.atomic
 def visitor_erase(*, website_id: int, visitor_id: str, dry_run: bool = False) -> dict | None:
-    """Everything about one visitor: profile, chats (all their messages), files, events."""
+    """Everything about one visitor: profile, chats (all their messages), files,
+    events, the emails sent to them."""
     visitor = Visitor.objects.filter(website_id=website_id, visitor_id=visitor_id).first()
     if visitor is None:
         return None
@@ -86,14 +91,24 @@ def visitor_erase(*, website_id: int, visitor_id: str, dry_run: bool = False) ->
         "messages": Message.objects.filter(chat_id__in=chat_ids).count(),
         "events": events.count(),
         "files": attachments.count(),
+        "emails": _emails_of(visitor, dry_run=True),
     }
     if dry_run:
         return counts
+    _emails_of(visitor)
     attachments.delete()
     events.delete()
     visitor.delete()  # its chats and their messages cascade
     rollups.forget(website_id=website_id)
     return counts
+
+
+def _emails_of(visitor: Visitor, *, dry_run: bool = False) -> int:
+    if not visitor.email:
+        return 0
+    return mail_services.deliveries_forget(
+        email=visitor.email, website_id=visitor.website_id, dry_run=dry_run
+    )
 
 
 def visitor_export(*, website_id: int, visitor_id: str) -> dict | None:
@@ -122,6 +137,9 @@ def visitor_export(*, website_id: int, visitor_id: str) -> dict | None:
             for chat in chats
         ],
         "uploads": [attachment_to_dict(a) for a in uploads],
+        "emails": mail_selectors.deliveries_to(email=visitor.email, website_id=website_id)
+        if visitor.email
+        else [],
         "events": [
             {
                 "type": e.event_type,

@@ -187,3 +187,69 @@ def test_set_plan(user):
         call_command(
             "set_plan", "--email", user.email, "--plan", "platinum", stdout=StringIO(), stderr=StringIO()
         )
+
+
+def _email(key: str, to: str, website_id: int | None, days_old: int = 0):
+    from mail import services as mail_services
+    from mail.models import EmailDelivery
+
+    context = {"subject": "Hi", "body": "Hello."}
+    mail_services.queue_email(
+        key=key, kind="test", to=to, template="plain", context=context, website_id=website_id
+    )
+    EmailDelivery.objects.filter(key=key).update(created_at=timezone.now() - timedelta(days=days_old))
+
+
+def test_purge_data_forgets_old_emails_but_not_suppressions(site):
+    from mail import services as mail_services
+    from mail.models import EmailDelivery, Suppression
+
+    _email("old", "a@example.com", site.id, days_old=400)
+    _email("new", "b@example.com", site.id)
+    mail_services.suppress("a@example.com", reason="unsubscribe", website_id=site.id)
+    assert "1 emails" in run("purge_data", "--older-than", "365d", "--dry-run")
+    assert EmailDelivery.objects.count() == 2
+    assert "1 emails" in run("purge_data", "--older-than", "365d")
+    assert list(EmailDelivery.objects.values_list("key", flat=True)) == ["new"]
+    assert Suppression.objects.filter(email="a@example.com").exists()
+
+
+def test_purge_data_always_drops_spent_reset_tokens_and_closed_invitations(site, site_owner):
+    from accounts.models import PasswordResetToken
+    from websites import services as website_services
+    from websites.models import Invitation
+
+    now = timezone.now()
+    spent = PasswordResetToken.objects.create(
+        user=site_owner, token_hash="a" * 64, expires_at=now - timedelta(days=2)
+    )
+    live = PasswordResetToken.objects.create(
+        user=site_owner, token_hash="b" * 64, expires_at=now + timedelta(hours=1)
+    )
+    old = website_services.invitation_create(
+        website=site, email="x@example.com", role="agent", invited_by=site_owner
+    )
+    fresh = website_services.invitation_create(
+        website=site, email="y@example.com", role="agent", invited_by=site_owner
+    )
+    Invitation.objects.filter(id=old.id).update(expires_at=now - timedelta(days=31))
+    report = run("purge_data", "--dry-run")
+    assert "would delete 1 spent password-reset tokens and 1 closed invitations" in report
+    assert "deleted 1 spent password-reset tokens and 1 closed invitations" in run("purge_data")
+    assert list(PasswordResetToken.objects.values_list("id", flat=True)) == [live.id]
+    assert list(Invitation.objects.values_list("id", flat=True)) == [fresh.id]
+    assert spent.id != live.id
+
+
+def test_erase_and_export_cover_the_emails_sent_to_the_visitor(conversation, site, make_site):
+    from mail.models import EmailDelivery
+
+    visitor, _, _ = conversation
+    Visitor.objects.filter(id=visitor.id).update(email="vera@example.org")
+    other_site = make_site(name="Other")
+    _email("reply", "vera@example.org", site.id)
+    _email("elsewhere", "vera@example.org", other_site.id)
+    data = json.loads(run("export_visitor", "--website", str(site.id), "--visitor", visitor.visitor_id))
+    assert [(e["kind"], e["subject"]) for e in data["emails"]] == [("test", "Hi")]
+    assert "1 emails" in run("erase_visitor", "--website", str(site.id), "--visitor", visitor.visitor_id)
+    assert list(EmailDelivery.objects.values_list("key", flat=True)) == ["elsewhere"]

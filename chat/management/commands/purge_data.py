@@ -1,5 +1,6 @@
-"""Retention: delete chats, messages, events and files older than a cut-off, and
-uploads never attached to a message (after CHATELLY_UNUSED_UPLOAD_HOURS)."""
+"""Retention: delete chats, messages, events, files and emails older than a
+cut-off, uploads never attached to a message (after
+CHATELLY_UNUSED_UPLOAD_HOURS), spent reset tokens and closed invitations."""
 
 from datetime import timedelta
 
@@ -7,15 +8,18 @@ from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.utils import timezone
 
+from accounts.services import reset_tokens_purge
 from chat.services.retention import data_purge, unused_uploads_purge
 from chatelly.durations import parse_duration
+from websites.services import invitations_purge
 
 
 class Command(BaseCommand):
     help = (
         "Delete chats whose last message is older than --older-than (with their messages), events and "
         "uploaded files older than it, and visitors not seen since. E.g. --older-than 365d. Always "
-        "deletes uploads no message shows, made more than CHATELLY_UNUSED_UPLOAD_HOURS ago."
+        "deletes uploads no message shows, made more than CHATELLY_UNUSED_UPLOAD_HOURS ago, password-reset "
+        "tokens spent a day ago and invitations closed 30 days ago."
     )
 
     def add_arguments(self, parser):
@@ -36,4 +40,9 @@ class Command(BaseCommand):
         unused = unused_uploads_purge(older_than=unused_cutoff, dry_run=dry_run)
         self.stdout.write(
             f"{verb} {unused} unused uploads (never attached, before {unused_cutoff:%Y-%m-%d %H:%M} UTC)"
+        )
+        tokens = reset_tokens_purge(now=now, dry_run=dry_run)
+        invitations = invitations_purge(now=now, dry_run=dry_run)
+        self.stdout.write(
+            f"{verb} {tokens} spent password-reset tokens and {invitations} closed invitations (done with)"
         )
