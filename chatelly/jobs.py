@@ -15,10 +15,12 @@ from __future__ import annotations
 
 import logging
 import os
+import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any
+from typing import Any, NoReturn
 
 from celery import Celery, Task
 from django.db import close_old_connections, transaction
@@ -56,6 +58,24 @@ def _run_logged(task: Task, args: tuple, kwargs: dict) -> None:
         task.apply(args=args, kwargs=kwargs)
     finally:
         close_old_connections()
+
+
+def backoff_seconds(retries: int, first: float = 30.0) -> float:
+    """`first`, then doubling (30 s, 1 min, 2 min, ...) capped at an hour, with
+    jitter so that a recovered server is not hit by every job at once."""
+    return min(first * 2**retries, 3600) * random.uniform(0.8, 1.2)  # noqa: S311
+
+
+def retry_or_fail(
+    task: Task, *, max_retries: int, first: float, give_up: Callable[[], None], error: Exception
+) -> NoReturn:
+    """From a job whose attempt may succeed later: retry it after a growing
+    pause, or, past `max_retries`, record the failure (`give_up`) and raise
+    `error` so that the job shows as failed in the admin."""
+    if task.request.retries >= max_retries:
+        give_up()
+        raise error
+    raise task.retry(countdown=backoff_seconds(task.request.retries, first))
 
 
 def queue_depth() -> int | None:

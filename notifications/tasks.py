@@ -1,24 +1,16 @@
 """Notification jobs: the periodic unread sweep, and one push per subscription,
 retried with growing pauses (as mail.send_email is) while the failure may pass."""
 
-import random
-
 from celery import shared_task
 from django.conf import settings
 
-from . import services
+from chatelly import jobs
 
-# How often a failed push is tried again before it is marked failed.
-PUSH_MAX_RETRIES = 6
+from . import services
 
 
 class PushNotSent(Exception):
     """Raised on the last failed attempt, so the job shows as failed in the admin."""
-
-
-def backoff_seconds(retries: int) -> float:
-    """30 s, 1 min, 2 min, ... capped at an hour, with jitter."""
-    return min(30 * 2**retries, 3600) * random.uniform(0.8, 1.2)  # noqa: S311
 
 
 @shared_task(name="notifications.sweep_unread")
@@ -32,7 +24,10 @@ def send_push(self, delivery_id: int) -> str:
     outcome = services.push_deliver(delivery_id)
     if not outcome.retry:
         return outcome.status
-    if self.request.retries >= settings.CHATELLY_PUSH_MAX_RETRIES:
-        services.push_give_up(delivery_id, outcome.error)
-        raise PushNotSent(outcome.error)
-    raise self.retry(countdown=backoff_seconds(self.request.retries))
+    jobs.retry_or_fail(
+        self,
+        max_retries=settings.CHATELLY_PUSH_MAX_RETRIES,
+        first=30.0,
+        give_up=lambda: services.push_give_up(delivery_id, outcome.error),
+        error=PushNotSent(outcome.error),
+    )

@@ -5,9 +5,9 @@ import socket
 
 import pytest
 
+from chatelly.jobs import backoff_seconds
 from mail import services
 from mail.models import EmailDelivery, EmailStatus, Suppression
-from mail.tasks import backoff_seconds
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
