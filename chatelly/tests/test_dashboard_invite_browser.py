@@ -187,3 +187,31 @@ def test_accept_logged_in_as_someone_else(browser, mail_server, smtp_server, sit
     expect(page.get_by_text("Your role: admin")).to_be_visible()
     assert Membership.objects.get(website=site, user=carol).role == Role.ADMIN
     assert page.page_errors == []
+
+
+def test_long_member_and_invitation_lists_load_more(dashboard, site, site_owner, make_user):
+    """Past a page of 50, "Load more" adds the rest of each list, in order."""
+    from websites import services as website_services
+
+    for n in range(51):
+        user = make_user(email=f"agent{n:02}@example.com", name=f"Agent {n:02}")
+        Membership.objects.create(website=site, user=user, role=Role.AGENT)
+        website_services.invitation_create(
+            website=site, email=f"guest{n:02}@example.com", role=Role.AGENT, invited_by=site_owner
+        )
+    page = record(dashboard(viewport=DESKTOP))
+    sign_in(page, site_owner.email, PASSWORD)
+    page.goto(f"{page.server.url}/app/#/websites/{site.id}")
+    members = page.get_by_role("region", name="Members")
+    invited = members.get_by_role("list", name="Invited")
+    expect(invited.get_by_role("listitem")).to_have_count(50)
+    members.get_by_role("button", name="Load more invitations").click()
+    expect(invited.get_by_role("listitem")).to_have_count(51)
+    # Oldest first, as the API lists them, across both pages.
+    expect(invited.get_by_role("listitem").first).to_contain_text("guest00@example.com")
+    expect(invited.get_by_role("listitem").last).to_contain_text("guest50@example.com")
+    expect(members.get_by_role("button", name="Load more invitations")).to_have_count(0)
+    expect(members.get_by_text("agent50@example.com")).to_have_count(0)
+    members.get_by_role("button", name="Load more members").click()
+    expect(members.get_by_text("agent50@example.com")).to_be_visible()
+    assert page.page_errors == []

@@ -1,4 +1,5 @@
 // Helpers shared by the account, website and analytics views.
+import { fill, h } from "../ui.js";
 
 export const PLANS = {
   free: { websites: 3, maxUsers: 100 },
@@ -14,6 +15,35 @@ export function busy(button, on) {
   button.disabled = on;
   if (on) button.setAttribute("aria-busy", "true");
   else button.removeAttribute("aria-busy");
+}
+
+/**
+ * A paged list with a "Load more" button in `moreWrap`: `fetchPage(n)` gets
+ * page n, `draw(results)` adds its rows; a failed page says so in `status`
+ * and can be asked for again. Returns the function that loads the next page.
+ */
+export function pagedLoader({ fetchPage, draw, moreWrap, status, label }) {
+  let page = 1;
+  async function load() {
+    const data = await fetchPage(page);
+    draw(data.results);
+    fill(moreWrap);
+    if (!data.next) return;
+    const more = h("button", { type: "button", class: "secondary" }, label);
+    more.addEventListener("click", async () => {
+      busy(more, true);
+      page += 1;
+      try {
+        await load();
+      } catch (err) {
+        page -= 1;
+        busy(more, false);
+        status.textContent = err.message;
+      }
+    });
+    moreWrap.append(more);
+  }
+  return load;
 }
 
 /** The IANA zones the browser knows, the browser's own first. */

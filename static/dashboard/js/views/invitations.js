@@ -4,14 +4,13 @@
 
 import { api } from "../api.js";
 import { announce, confirmDialog, dateTimeFormat, emptyState, fill, h } from "../ui.js";
-import { busy } from "./forms.js";
+import { busy, pagedLoader } from "./forms.js";
 
 export function invitedSection(site, status) {
   const list = h("ul", { class: "invited", "aria-labelledby": "invited-title" });
   const empty = emptyState("No open invitations.");
   const moreWrap = h("div", { class: "actions" });
   const rows = new Map(); // invitation id -> li
-  let page = 1;
 
   const expires = (inv) => `expires ${dateTimeFormat.format(new Date(inv.expires_at))}`;
 
@@ -81,26 +80,13 @@ export function invitedSection(site, status) {
     sync();
   }
 
-  async function load() {
-    const data = await api.get(`/api/v1/websites/${site.id}/invitations`, { page, page_size: 50 });
-    for (const inv of data.results) add(inv);
-    fill(moreWrap);
-    if (data.next) {
-      const more = h("button", { type: "button", class: "secondary" }, "Load more invitations");
-      more.addEventListener("click", async () => {
-        busy(more, true);
-        page += 1;
-        try {
-          await load();
-        } catch (err) {
-          page -= 1;
-          busy(more, false);
-          status.textContent = err.message;
-        }
-      });
-      moreWrap.append(more);
-    }
-  }
+  const load = pagedLoader({
+    fetchPage: (page) => api.get(`/api/v1/websites/${site.id}/invitations`, { page, page_size: 50 }),
+    draw: (results) => results.forEach((inv) => add(inv)),
+    moreWrap,
+    status,
+    label: "Load more invitations",
+  });
 
   const section = h(
     "div",

@@ -16,7 +16,7 @@ import {
   nextId,
   showErrors,
 } from "../ui.js";
-import { busy, nearestFields, planLimits, planName, timeZones } from "./forms.js";
+import { busy, nearestFields, pagedLoader, planLimits, planName, timeZones } from "./forms.js";
 import { invitedSection } from "./invitations.js";
 import { ownedCount, planStatus } from "./websites.js";
 
@@ -382,7 +382,6 @@ function membersSection(site, { canManage, me }) {
   const body = h("tbody");
   const moreWrap = h("div", { class: "actions" });
   const status = h("p", { class: "saved", role: "status" });
-  let page = 1;
 
   function row(member) {
     const u = member.user;
@@ -433,26 +432,14 @@ function membersSection(site, { canManage, me }) {
     return tr;
   }
 
-  async function load() {
-    const data = await api.get(`/api/v1/websites/${site.id}/members`, { page, page_size: 50 });
-    body.append(...data.results.map(row));
-    fill(moreWrap);
-    if (data.next) {
-      const more = h("button", { type: "button", class: "secondary" }, "Load more members");
-      more.addEventListener("click", async () => {
-        busy(more, true);
-        page += 1;
-        try {
-          await load();
-        } catch (err) {
-          page -= 1;
-          busy(more, false);
-          status.textContent = err.message;
-        }
-      });
-      moreWrap.append(more);
-    }
-  }
+  const load = pagedLoader({
+    fetchPage: (page) => api.get(`/api/v1/websites/${site.id}/members`, { page, page_size: 50 }),
+    draw: (results) => body.append(...results.map(row)),
+    moreWrap,
+    status,
+    label: "Load more members",
+  });
+
 
   let addEmail = null;
   let addForm = null;
