@@ -61,6 +61,17 @@ def clean_cache():
     _clear_cache()
 
 
+@pytest.fixture(autouse=True)
+def eager_results_readable():
+    """Celery's eager apply_async marks "a result would block" in a process-wide
+    flag around each call; two threads queuing at once (a concurrency test) can
+    leave it set, and every later EagerResult.get() would raise."""
+    from celery._state import _set_task_join_will_block
+
+    _set_task_join_will_block(False)
+    yield
+
+
 @pytest.fixture
 def api():
     return APIClient()
