@@ -21,6 +21,7 @@ import base64
 import json
 import re
 import secrets
+import time
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -267,13 +268,34 @@ def test_the_worker_shows_a_push_and_keeps_its_url_inside_the_app(browser, push_
             },
         )
 
-    read = """async () => (await (await navigator.serviceWorker.ready).getNotifications())
-        .map(n => ({title: n.title, body: n.body, tag: n.tag, url: n.data.url}))"""
+    # What the worker shows is recorded as it shows it: headless Chromium may
+    # close a notification at any moment (seen under load), so reading them back
+    # later with getNotifications() raced.
+    worker = next(w for w in context.service_workers if w.url == f"{push_server.url}/app/sw.js")
+    worker.evaluate(
+        """() => {
+          self.__shown = [];
+          const show = self.registration.showNotification.bind(self.registration);
+          self.registration.showNotification = (title, options) => {
+            self.__shown.push({title, body: options.body, tag: options.tag, url: options.data.url});
+            return show(title, options);
+          };
+        }"""
+    )
+
+    def shown(count):
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline:
+            found = worker.evaluate("() => self.__shown")
+            if len(found) >= count:
+                return found
+            page.wait_for_timeout(100)
+        raise AssertionError(f"the worker showed {found}")
+
     push(
         {"title": "Vera is waiting", "body": "Do you ship to Oslo?", "url": "/app/#/inbox/7", "tag": "chat-7"}
     )
-    page.wait_for_function(f"({read})().then(list => list.length === 1)")
-    assert page.evaluate(read) == [
+    assert shown(1) == [
         {
             "title": "Vera is waiting",
             "body": "Do you ship to Oslo?",
@@ -282,27 +304,29 @@ def test_the_worker_shows_a_push_and_keeps_its_url_inside_the_app(browser, push_
         }
     ]
     push({"title": "Elsewhere", "body": "", "url": "https://evil.example/phish", "tag": "chat-8"})
-    page.wait_for_function(f"({read})().then(list => list.length === 2)")
-    assert {n["tag"]: n["url"] for n in page.evaluate(read)}["chat-8"] == f"{push_server.url}/app/"
+    assert shown(2)[1]["url"] == f"{push_server.url}/app/"
 
     # A click: DevTools cannot click a notification, so the worker is sent a
-    # notificationclick made in its own scope, for the chat-7 notification. (An
-    # event made by a script cannot waitUntil(), which throws after the worker
-    # has started opening, so what it opens still happens.) The open tab, now on
-    # the account page, shows the notification's chat without reloading.
-    worker = next(w for w in context.service_workers if w.url == f"{push_server.url}/app/sw.js")
+    # notificationclick made in its own scope, for a chat-7 notification shown
+    # the way a push shows it, in the same step. (An event made by a script
+    # cannot waitUntil(), which throws after the worker has started opening, so
+    # what it opens still happens.) The open tab, now on the account page, shows
+    # the notification's chat without reloading.
     page.evaluate("window.__sameDocument = true")
     worker.evaluate(
-        """async () => {
+        """async (url) => {
+          await self.registration.showNotification("Vera is waiting", {tag: "chat-7", data: {url}});
           const [note] = await self.registration.getNotifications({tag: "chat-7"});
           try {
             self.dispatchEvent(new NotificationEvent("notificationclick", {notification: note}));
           } catch {}
-        }"""
+        }""",
+        f"{push_server.url}/app/#/inbox/7",
     )
     page.wait_for_url(re.compile(r"#/inbox/7$"))
     assert page.evaluate("window.__sameDocument") is True
-    page.wait_for_function(f"({read})().then(list => !list.some(n => n.tag === 'chat-7'))")  # closed
+    read = "async () => (await self.registration.getNotifications({tag: 'chat-7'})).length"
+    assert worker.evaluate(read) == 0  # the click closed it
     assert page.page_errors == []
 
 
