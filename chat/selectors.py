@@ -40,7 +40,16 @@ def _unread_count() -> Coalesce:
 
 
 def _unread_messages() -> QuerySet[Message]:
-    return Message.objects.filter(chat=OuterRef("pk"), sender_type=SenderType.VISITOR, read_at__isnull=True)
+    return unread_in_chat(SenderType.VISITOR)
+
+
+def unread_in_chat(sender_type: str) -> QuerySet[Message]:
+    """`sender_type`'s messages the other side has not read, in the chat at
+    OuterRef("pk"), oldest first: a subquery that walks (chat, seq). The one
+    definition of "unread" for the inbox, agent notifications and reply emails."""
+    return Message.objects.filter(
+        chat=OuterRef("pk"), sender_type=sender_type, read_at__isnull=True
+    ).order_by("seq")
 
 
 def _counted_chats() -> QuerySet[Chat]:

@@ -10,11 +10,12 @@ from datetime import datetime, time, timedelta
 from functools import cache
 
 from django.conf import settings
-from django.db.models import OuterRef, QuerySet, Subquery
+from django.db.models import QuerySet, Subquery
 
 from accounts.models import User
 from chat import presence
 from chat.models import LAST_ACTIVITY, Chat, ChatStatus, Message, SenderType, Visitor
+from chat.selectors import unread_in_chat
 from mail.models import EmailDelivery
 from websites.models import Membership, Website
 
@@ -123,9 +124,7 @@ def unread_chats_query(
     The chat_activity index (website, last activity) gives the recent chats; the
     first unread message comes from one subquery per chat walking (chat, seq),
     as chat.selectors counts unread ones (no index on read_at: see there)."""
-    first_unread = Message.objects.filter(
-        chat=OuterRef("pk"), sender_type=SenderType.VISITOR, read_at__isnull=True
-    ).order_by("seq")
+    first_unread = unread_in_chat(SenderType.VISITOR)
     return (
         Chat.objects.filter(website_id__in=website_ids, status=ChatStatus.ACTIVE)
         .alias(activity=LAST_ACTIVITY)

@@ -16,11 +16,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db.models import CharField, Exists, OuterRef, QuerySet, Subquery, Value
+from django.db.models import CharField, Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import User
 from chat.models import Chat, ChatStatus, Message, SenderType
+from chat.selectors import unread_in_chat
 from mail.models import EmailDelivery
 from websites.models import Website
 
@@ -48,14 +49,8 @@ class UnseenRun:
     first_seq: int
 
 
-def _first_unread_reply() -> QuerySet[Message]:
-    return Message.objects.filter(
-        chat=OuterRef("pk"), sender_type=SenderType.AGENT, read_at__isnull=True
-    ).order_by("seq")
-
-
 def _candidates(website_ids: list[int], *, now: datetime, minutes: int, limit: int) -> list[UnseenRun]:
-    first = _first_unread_reply()
+    first = unread_in_chat(SenderType.AGENT)
     emailed = EmailDelivery.objects.filter(
         key=Concat(
             Value("reply:"),
