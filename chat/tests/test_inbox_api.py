@@ -1,7 +1,6 @@
 """The dashboard's inbox reads (docs/dashboard-api.md): chats across websites,
 unread counts and last activity on every Chat, the visitor panel."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -16,6 +15,7 @@ from chat import services
 from chat.models import Chat, Message, Visitor
 from chat.serializers import chat_to_dict
 from conftest import bearer
+from testsupport.plans import plan_nodes
 from websites import services as website_services
 from websites.models import Role
 
@@ -359,14 +359,7 @@ def test_a_websites_page_walks_the_activity_index_without_sorting(site):
     with connection.cursor() as cursor:
         cursor.execute("SET LOCAL enable_seqscan = off")
         cursor.execute("SET LOCAL enable_bitmapscan = off")
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    nodes, found = [plan[0]["Plan"]], []
-    while nodes:
-        node = nodes.pop()
-        found.append(node)
-        nodes.extend(node.get("Plans", []))
+        found = plan_nodes(sql, params)
     chat_scans = [n for n in found if n.get("Relation Name") == "chats"]
     assert chat_scans and chat_scans[0]["Index Name"] == "chat_activity"
     assert not [n for n in found if n["Node Type"] in ("Sort", "Incremental Sort")]

@@ -2,8 +2,6 @@
 (autovacuum may not have analyzed a site that grew since), and no index is kept
 that another one starting with the same column already serves."""
 
-import json
-
 import pytest
 from django.db import connection
 from django.utils import timezone
@@ -11,6 +9,7 @@ from django.utils import timezone
 from chat.models import Chat, Message, Visitor
 from chat.services import visitors
 from chat.writer import statements
+from testsupport.plans import plan_nodes
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(
@@ -18,26 +17,13 @@ postgres_only = pytest.mark.skipif(
 )
 
 
-def _plan_nodes(sql: str, params: list) -> list[dict]:
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    found, nodes = [], [plan[0]["Plan"]]
-    while nodes:
-        node = nodes.pop()
-        found.append(node)
-        nodes.extend(node.get("Plans", []))
-    return found
-
-
 def _indexes_used(sql: str, params: list) -> set[str]:
-    return {node["Index Name"] for node in _plan_nodes(sql, params) if "Index Name" in node}
+    return {node["Index Name"] for node in plan_nodes(sql, params) if "Index Name" in node}
 
 
 def _probes_only(sql: str, params: list, table: str, key: str) -> bool:
     """Every read of `table` is an index probe by `key`, a column of the pairs (`v`)."""
-    reads = [node for node in _plan_nodes(sql, params) if node.get("Relation Name") == table]
+    reads = [node for node in plan_nodes(sql, params) if node.get("Relation Name") == table]
     return bool(reads) and all(f"v.{key}" in node.get("Index Cond", "") for node in reads)
 
 

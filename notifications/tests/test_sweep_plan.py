@@ -1,7 +1,6 @@
 """The sweep stays cheap: on PostgreSQL its chat query walks chat_activity for
 the last 24 h and reads messages by (chat, seq), never a whole table."""
 
-import json
 from datetime import timedelta
 
 import pytest
@@ -10,22 +9,10 @@ from django.utils import timezone
 
 from chat.models import Chat, ChatStatus, Message, SenderType, Visitor
 from notifications.selectors import unread_chats, unread_chats_query
+from testsupport.plans import plan_nodes
 
 pytestmark = pytest.mark.django_db
 postgres_only = pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL's planner")
-
-
-def plan_nodes(sql, params):
-    with connection.cursor() as cursor:
-        cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}", params)
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    found, nodes = [], [plan[0]["Plan"]]
-    while nodes:
-        node = nodes.pop()
-        found.append(node)
-        nodes.extend(node.get("Plans", []))
-    return found
 
 
 def many_chats(website, *, total, recent):
