@@ -1,5 +1,8 @@
 """Fixtures shared by every app's tests."""
 
+import time
+from types import SimpleNamespace
+
 import pytest
 from django.conf import settings
 from django.contrib.auth.hashers import BCryptSHA256PasswordHasher
@@ -70,6 +73,18 @@ def eager_results_readable():
 
     _set_task_join_will_block(False)
     yield
+
+
+@pytest.fixture(autouse=True)
+def steady_rate_windows(monkeypatch):
+    """django-ratelimit counts in fixed windows, and a window that ended in the
+    middle of a flood test reset its count (a CI failure: the fourth of "3/m"
+    answered 200). Its clock stands still, in this process, for each test;
+    server processes started by tests keep the real one."""
+    from django_ratelimit import core
+
+    now = time.time()
+    monkeypatch.setattr(core, "time", SimpleNamespace(time=lambda: now))
 
 
 @pytest.fixture
