@@ -8,9 +8,14 @@ from chatelly.api.fields import StrictCharField, StrictEmailField, StrictInteger
 MAX_SAFE_INTEGER = 2**53 - 1
 
 
+def _opaque_key(**kwargs) -> StrictCharField:
+    """A key compared as it is: one of spaces is an unknown key (404), not a blank field."""
+    return StrictCharField(trim_whitespace=False, **kwargs)
+
+
 class ResumeInput(serializers.Serializer):
-    token = StrictCharField(max_length=500, help_text="From the email's link: #chatelly-resume=<token>.")
-    widget_key = StrictCharField(max_length=64)
+    token = _opaque_key(max_length=500, help_text="From the email's link: #chatelly-resume=<token>.")
+    widget_key = _opaque_key(max_length=64)
 
 
 class ResumedChat(serializers.Serializer):
@@ -30,7 +35,7 @@ class ResumeOutput(serializers.Serializer):
 
 
 class TranscriptInput(serializers.Serializer):
-    widget_key = StrictCharField(max_length=64)
+    widget_key = _opaque_key(max_length=64)
     email = StrictEmailField(max_length=254)
     chat_id = StrictIntegerField(
         required=False,
