@@ -74,6 +74,17 @@ class MemberSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
+class AcceptedMemberSerializer(MemberSerializer):
+    """A Member, naming the website it is of: whoever accepted an invitation has
+    only its token, which does not say."""
+
+    website_id = serializers.IntegerField(read_only=True)
+
+    class Meta(MemberSerializer.Meta):
+        fields = [*MemberSerializer.Meta.fields, "website_id"]
+        read_only_fields = fields
+
+
 class MemberAddInput(serializers.Serializer):
     email = StrictEmailField(max_length=254)
     role = serializers.ChoiceField(choices=[Role.ADMIN, Role.AGENT])

@@ -15,6 +15,7 @@ from chatelly.api.validation import valid_data
 from . import selectors, services
 from .models import Invitation, Role
 from .serializers import (
+    AcceptedMemberSerializer,
     InvitationAcceptInput,
     InvitationCreatedOutput,
     InvitationSerializer,
@@ -287,12 +288,12 @@ class InvitationAcceptView(APIView):
         description=(
             "Only the user whose email the invitation names (else 403). The invitation is "
             "used up. A bad, used, withdrawn or expired token: 400 `details.token`; already a "
-            "member: 409."
+            "member: 409. The Member also carries `website_id`, the website joined."
         ),
         request=InvitationAcceptInput,
-        responses={200: MemberSerializer, **errors(400, 401, 403, 409, 415)},
+        responses={200: AcceptedMemberSerializer, **errors(400, 401, 403, 409, 415)},
     )
     def post(self, request):
         data = valid_data(InvitationAcceptInput, request)
         membership = services.invitation_accept(user=request.user, **data)
-        return Response(MemberSerializer(membership).data)
+        return Response(AcceptedMemberSerializer(membership).data)

@@ -97,7 +97,8 @@ def test_invite_email_accept_end_to_end(api, owner, site, site_owner, smtp_serve
     response = accept(vera, token)
     assert response.status_code == 200, response.content
     member = response.json()
-    assert set(member) == {"user", "role", "created_at"}
+    assert set(member) == {"user", "role", "created_at", "website_id"}
+    assert member["website_id"] == site.id
     assert (member["user"]["email"], member["role"]) == (INVITEE, "admin")
     members = owner.get(f"{URL}/{site.id}/members").json()["results"]
     assert [m["user"]["email"] for m in members] == [site_owner.email, INVITEE]

@@ -56,24 +56,10 @@ function wrongUser(main) {
   );
 }
 
-/** The ids of the caller's websites, over every page. */
-async function siteIds() {
-  const ids = new Set();
-  for (let page = 1; page <= 50; page += 1) {
-    const data = await api.get("/api/v1/websites", { page, page_size: 100 });
-    for (const site of data.results) ids.add(site.id);
-    if (!data.next) break;
-  }
-  return ids;
-}
-
 async function accept(main, token) {
   fill(main, loading("Accepting the invitation…"));
   let member;
-  let before;
   try {
-    // The answer (a Member) does not name its website: the one that is new in the list is it.
-    before = await siteIds();
     member = await api.post("/api/v1/invitations/accept", { token });
   } catch (err) {
     if (err.status === 403) return wrongUser(main);
@@ -101,12 +87,7 @@ async function accept(main, token) {
     return fill(main, errorState(err, () => accept(main, token)));
   }
   pendingInvitation.clear();
-  const site = member.website;
-  let id = member.website_id ?? (site && typeof site === "object" ? site.id : site);
-  if (!id) {
-    const added = [...(await siteIds().catch(() => new Set()))].filter((x) => !before.has(x));
-    id = added.length === 1 ? added[0] : null;
-  }
+  const id = Number.isSafeInteger(member.website_id) ? member.website_id : null;
   announce("Invitation accepted: you are now a member.");
   location.replace(id ? `#/websites/${id}` : "#/websites");
 }
