@@ -4,7 +4,9 @@ dashboard's browsers, straight to each browser's push service.
 Subscription endpoints come from browsers, so the server would POST wherever a
 client says: only https URLs whose host resolves to public addresses are
 taken (CHATELLY_PUSH_ALLOW_PRIVATE lifts it for tests), checked again before
-every send, and redirects are not followed.
+every send, and redirects are not followed. A send connects to the address that
+check resolved, never to what DNS says a moment later (DNS rebinding); TLS still
+verifies the certificate against the endpoint's host name.
 """
 
 from __future__ import annotations
@@ -15,13 +17,14 @@ import ipaddress
 import json
 import re
 import socket
-from urllib.parse import urlsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import requests
 from cryptography.hazmat.primitives.asymmetric import ec
 from django.conf import settings
 from py_vapid import Vapid02
 from pywebpush import WebPushException, webpush
+from requests.adapters import HTTPAdapter
 
 from chatelly.errors import InvalidInput
 
@@ -69,6 +72,11 @@ def _addresses(host: str, port: int) -> list[str]:
 
 def check_endpoint(value: object) -> str:
     """The endpoint when the server may POST to it; InvalidInput naming `endpoint` otherwise."""
+    return _checked(value)[0]
+
+
+def _checked(value: object) -> tuple[str, list[str]]:
+    """(endpoint, the addresses its host resolved to, all public) or InvalidInput."""
     if not isinstance(value, str) or not value:
         raise InvalidInput("Must be a URL.", field="endpoint")
     if len(value) > MAX_ENDPOINT:
@@ -84,13 +92,14 @@ def check_endpoint(value: object) -> str:
         raise InvalidInput("Must be a URL.", field="endpoint")
     if parts.scheme not in schemes:
         raise InvalidInput("Must be an https URL.", field="endpoint")
-    if not allow_private:
-        addresses = _addresses(parts.hostname, port)
-        if not addresses:
-            raise InvalidInput("The host does not resolve.", field="endpoint")
-        if not all(_public(address) for address in addresses):
-            raise InvalidInput("The host is not a public address.", field="endpoint")
-    return value
+    addresses = _addresses(parts.hostname, port)
+    if allow_private:
+        return value, addresses  # tests: whatever it resolves to, even nothing
+    if not addresses:
+        raise InvalidInput("The host does not resolve.", field="endpoint")
+    if not all(_public(address) for address in addresses):
+        raise InvalidInput("The host is not a public address.", field="endpoint")
+    return value, addresses
 
 
 def _key(value: object, field: str, size: int) -> str:
@@ -121,12 +130,38 @@ def check_keys(value: object) -> tuple[str, str]:
 # --- sending -------------------------------------------------------------------------
 
 
+class _PinnedAddress(HTTPAdapter):
+    """Sends a request for `host` to `address`, the one that was checked: the URL
+    names the address, the Host header and TLS (SNI, certificate name) the host."""
+
+    def __init__(self, host: str, address: str) -> None:
+        self.host, self.address = host, address
+        super().__init__(max_retries=0)
+
+    def init_poolmanager(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+        # Kept by https pools only (urllib3 drops TLS keywords for http ones).
+        kwargs.update(server_hostname=self.host, assert_hostname=self.host)
+        super().init_poolmanager(*args, **kwargs)
+
+    def send(self, request, *args, **kwargs):  # type: ignore[no-untyped-def,override]
+        parts = urlsplit(request.url)
+        if parts.hostname != self.host:
+            raise requests.ConnectionError(f"not the checked host: {parts.hostname}")
+        address = f"[{self.address}]" if ":" in self.address else self.address
+        request.headers["Host"] = parts.netloc
+        request.url = urlunsplit(parts._replace(netloc=f"{address}:{parts.port}" if parts.port else address))
+        return super().send(request, *args, **kwargs)
+
+
 class _NoRedirects(requests.Session):
     """A push service answers; it never sends us elsewhere (that would bypass the checks)."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str | None = None, address: str | None = None) -> None:
         super().__init__()
         self.trust_env = False  # no proxy or .netrc credentials from the environment
+        if host and address and host != address:
+            for prefix in ("https://", "http://"):
+                self.mount(prefix, _PinnedAddress(host, address))
 
     def request(self, method, url, *args, **kwargs):  # type: ignore[no-untyped-def,override]
         kwargs["allow_redirects"] = False
@@ -145,18 +180,18 @@ def send(*, endpoint: str, p256dh: str, auth: str, payload: dict) -> None:
     """POST one encrypted notification (aes128gcm) signed with the VAPID key.
     PushFailed when the push service refuses it or cannot be reached,
     InvalidInput when the endpoint is no longer acceptable."""
-    check_endpoint(endpoint)
+    _, addresses = _checked(endpoint)
     vapid = Vapid02.from_raw(settings.CHATELLY_VAPID_PRIVATE_KEY.encode("ascii"))
     try:
-        _post(vapid, endpoint, p256dh, auth, payload)
+        _post(vapid, endpoint, addresses[0] if addresses else None, p256dh, auth, payload)
     except WebPushException as exc:
         raise PushFailed(f"push service answered {exc.status_code}", exc.status_code) from None
     except requests.RequestException as exc:
         raise PushFailed(f"{type(exc).__name__}: {exc}") from None
 
 
-def _post(vapid: Vapid02, endpoint: str, p256dh: str, auth: str, payload: dict) -> None:
-    with _NoRedirects() as session:
+def _post(vapid: Vapid02, endpoint: str, address: str | None, p256dh: str, auth: str, payload: dict) -> None:
+    with _NoRedirects(urlsplit(endpoint).hostname, address) as session:
         webpush(
             subscription_info={"endpoint": endpoint, "keys": {"p256dh": p256dh, "auth": auth}},
             data=json.dumps(payload, ensure_ascii=False),
