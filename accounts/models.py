@@ -70,9 +70,12 @@ class User(AbstractBaseUser, PermissionsMixin):
 
 class PasswordResetToken(models.Model):
     """A password-reset link's token: only its SHA-256 is kept (accounts.onetime).
-    It works once (`used_at`) and until `expires_at`."""
+    It works once (`used_at`), until `expires_at`, and while the user's email is
+    still the one it was sent to (`email`): a link in a mailbox the user left
+    behind dies when they change address, however the change is made."""
 
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="password_reset_tokens")
+    email = models.EmailField(max_length=254, default="", editable=False)
     token_hash = models.CharField(max_length=64, unique=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField()

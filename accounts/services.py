@@ -85,6 +85,8 @@ def user_update_profile(*, user: User, name: str | None = None, email: str | Non
             user.save(update_fields=["email", "name", "updated_at"])
     except IntegrityError as exc:
         raise InvalidInput(EMAIL_TAKEN, field="email") from exc
+    if email is not None:
+        _spend_reset_tokens(user)  # links in the old mailbox (they check the address too)
     return user
 
 
@@ -95,18 +97,24 @@ def _revoke_all_tokens(user: User) -> None:
     blacklist_all_refresh_tokens(user)
 
 
+def _spend_reset_tokens(user: User) -> None:
+    """Kill the user's open password-reset links."""
+    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
+
+
 @transaction.atomic
 def user_set_password(*, user: User, password: str | None) -> User:
-    """The one way a password changes (API, admin form, `changepassword`): every
-    older token dies and the user's sockets close 4401 after commit. `None` makes
-    the password unusable (the admin's "password-based authentication" off).
-    Callers validate the password first."""
+    """The one way a password changes (API, admin form, `changepassword`, a reset
+    link): every older token and open reset link dies and the user's sockets
+    close 4401 after commit. `None` makes the password unusable (the admin's
+    "password-based authentication" off). Callers validate the password first."""
     if password is None:
         user.set_unusable_password()
     else:
         user.set_password(password)
     user.save(update_fields=["password", "updated_at"])
     _revoke_all_tokens(user)
+    _spend_reset_tokens(user)
     realtime.user_sockets_close(user_id=user.id, code=realtime.CLOSE_NOT_AUTHENTICATED)
     return user
 
@@ -224,7 +232,7 @@ def password_reset_send(*, email: str, job_id: str | None = None) -> PasswordRes
     raw, digest = onetime.new_token()
     minutes = settings.CHATELLY_PASSWORD_RESET_MINUTES
     token = PasswordResetToken.objects.create(
-        user=user, token_hash=digest, expires_at=timezone.now() + timedelta(minutes=minutes)
+        user=user, email=user.email, token_hash=digest, expires_at=timezone.now() + timedelta(minutes=minutes)
     )
     queue_email(
         key=f"password-reset:{job_id or token.id}",
@@ -246,7 +254,10 @@ def _open_reset_token(raw: str) -> PasswordResetToken:
     )
     if token is None or token.used_at is not None or token.expires_at <= timezone.now():
         raise InvalidInput(RESET_LINK_DEAD, field="token")
-    if not token.user.is_active:
+    user = token.user
+    # Sent before the user changed address, or before staff turned password login
+    # off (a reset must not turn it back on): dead.
+    if not user.is_active or token.email != user.email or not user.has_usable_password():
         raise InvalidInput(RESET_LINK_DEAD, field="token")
     return token
 
@@ -258,8 +269,7 @@ def password_reset_confirm(*, token: str, new_password: str) -> tuple[User, dict
     reset = _open_reset_token(token)
     user = reset.user
     _check_password(new_password, user=user, field="new_password")
-    PasswordResetToken.objects.filter(user=user, used_at__isnull=True).update(used_at=timezone.now())
-    user_set_password(user=user, password=new_password)
+    user_set_password(user=user, password=new_password)  # spends every open reset token
     return user, issue_token_pair(user)
 
 

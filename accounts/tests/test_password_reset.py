@@ -181,6 +181,50 @@ def test_a_deactivated_user_cannot_use_an_earlier_token(api, make_user):
     assert_token_error(confirm(api, token))
 
 
+def _as(user):
+    return {"HTTP_AUTHORIZATION": f"Bearer {issue_token_pair(user)['access']}"}
+
+
+@pytest.mark.django_db
+def test_changing_the_email_kills_earlier_reset_links(api, make_user):
+    # The usual step after losing a mailbox: its links must not outlive it.
+    user, token = _requested_token(make_user)
+    response = api.patch("/api/v1/user/profile", {"email": "ada.new@example.com"}, format="json", **_as(user))
+    assert response.status_code == 200, response.content
+    assert_token_error(confirm(api, token))
+    assert User.objects.get(pk=user.pk).check_password(PASSWORD)
+
+
+@pytest.mark.django_db
+def test_an_email_changed_around_the_services_still_kills_the_links(api, make_user):
+    # E.g. staff editing the address in the admin: the token knows where it was sent.
+    user, token = _requested_token(make_user)
+    User.objects.filter(pk=user.pk).update(email="ada.new@example.com")
+    assert_token_error(confirm(api, token))
+
+
+@pytest.mark.django_db
+def test_changing_the_password_kills_earlier_reset_links(api, make_user):
+    user, token = _requested_token(make_user)
+    body = {"current_password": PASSWORD, "new_password": "another-Strong-secret-77"}
+    assert api.post("/api/v1/user/password", body, format="json", **_as(user)).status_code == 200
+    assert_token_error(confirm(api, token))
+    assert User.objects.get(pk=user.pk).check_password("another-Strong-secret-77")
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("through_services", [True, False])
+def test_a_reset_link_cannot_turn_a_disabled_password_login_back_on(api, make_user, through_services):
+    user, token = _requested_token(make_user)
+    if through_services:
+        services.user_set_password(user=user, password=None)
+    else:
+        user.set_unusable_password()
+        user.save(update_fields=["password"])
+    assert_token_error(confirm(api, token))
+    assert not User.objects.get(pk=user.pk).has_usable_password()
+
+
 @pytest.mark.django_db
 def test_confirm_can_put_the_refresh_token_in_the_cookie(api, make_user):
     _, token = _requested_token(make_user)
