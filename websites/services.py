@@ -146,6 +146,8 @@ def member_set_role(*, membership: Membership, role: str) -> Membership:
         raise Conflict("The owner's role cannot be changed.")
     membership.role = _check_assignable_role(role)
     membership.save(update_fields=["role"])
+    if membership.role != Role.ADMIN:
+        _invitations_sent_by(membership).update(revoked_at=timezone.now())
     return membership
 
 
@@ -153,8 +155,20 @@ def member_set_role(*, membership: Membership, role: str) -> Membership:
 def member_remove(*, membership: Membership) -> None:
     if membership.role == Role.OWNER:
         raise Conflict("The owner cannot be removed.")
+    _invitations_sent_by(membership).update(revoked_at=timezone.now())
     realtime.member_removed(website_id=membership.website_id, user_id=membership.user_id)
     membership.delete()
+
+
+def _invitations_sent_by(membership: Membership) -> QuerySet[Invitation]:
+    """The open invitations a member sent to the website: they die when the member
+    can no longer invite (else a removed admin could come back through one)."""
+    return Invitation.objects.filter(
+        website_id=membership.website_id,
+        invited_by_id=membership.user_id,
+        accepted_at__isnull=True,
+        revoked_at__isnull=True,
+    )
 
 
 INVITATION_DEAD = "This invitation is invalid, used, withdrawn or expired."
@@ -296,6 +310,17 @@ def invitation_accept(*, user: User, token: str) -> Membership:
     if normalize_email(user.email) != invitation.email:
         raise PermissionDenied("This invitation is for another email address.")
     website = invitation.website
+    # Whoever sent it must still be able to invite: removal and demotion withdraw
+    # their invitations, and this also holds for changes made around the services
+    # (the admin, a deactivated account).
+    inviter_can_invite = Membership.objects.filter(
+        website=website,
+        user_id=invitation.invited_by_id,
+        user__is_active=True,
+        role__in=[Role.OWNER, Role.ADMIN],
+    ).exists()
+    if not inviter_can_invite:
+        raise InvalidInput(INVITATION_DEAD, field="token")
     try:
         with transaction.atomic():
             membership = Membership.objects.create(website=website, user=user, role=invitation.role)

@@ -223,6 +223,75 @@ def test_adding_the_account_directly_withdraws_its_invitation(api, owner, site):
     assert_token_error(accept(vera, token_of(invitation)))
 
 
+@pytest.fixture
+def admin_inviter(owner, site, make_user):
+    """An admin of the site, and the token of an admin invitation they sent."""
+    admin = make_user(email="adam@example.org", name="Adam")
+    assert (
+        owner.post(
+            f"{URL}/{site.id}/members", {"email": admin.email, "role": "admin"}, format="json"
+        ).status_code
+        == 201
+    )
+    response = invite(client_of(admin), site, role="admin")
+    assert response.status_code == 202, response.content
+    return admin, token_of(Invitation.objects.get(id=response.json()["invitation"]["id"]))
+
+
+def _open_invitations(owner, site) -> int:
+    return owner.get(f"{URL}/{site.id}/invitations").json()["count"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "loses_rights",
+    [
+        pytest.param(
+            lambda owner, site, admin: owner.delete(f"{URL}/{site.id}/members/{admin.id}"), id="removed"
+        ),
+        pytest.param(
+            lambda owner, site, admin: owner.patch(
+                f"{URL}/{site.id}/members/{admin.id}", {"role": "agent"}, format="json"
+            ),
+            id="demoted",
+        ),
+    ],
+)
+def test_an_admin_who_loses_the_right_to_invite_takes_their_invitations(
+    api, owner, site, admin_inviter, loses_rights
+):
+    # Else an admin about to be removed could invite an address of their own
+    # and come back through it.
+    admin, token = admin_inviter
+    assert _open_invitations(owner, site) == 1
+    assert loses_rights(owner, site, admin).status_code in (200, 204)
+    assert _open_invitations(owner, site) == 0
+    assert_token_error(accept(register(api), token))
+    assert not Membership.objects.filter(website=site, user__email=INVITEE).exists()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("change", ["deactivated", "demoted_in_the_admin"])
+def test_an_inviter_changed_around_the_services_cannot_be_invited_through(api, site, admin_inviter, change):
+    from accounts import services as account_services
+
+    admin, token = admin_inviter
+    if change == "deactivated":
+        account_services.user_deactivate(user=admin)
+    else:
+        Membership.objects.filter(website=site, user=admin).update(role="agent")
+    assert_token_error(accept(register(api), token))
+
+
+@pytest.mark.django_db
+def test_other_members_invitations_stay_when_one_admin_goes(api, owner, site, admin_inviter, make_user):
+    admin, _ = admin_inviter
+    kept = Invitation.objects.get(id=invite(owner, site, email="kept@example.org").json()["invitation"]["id"])
+    assert owner.delete(f"{URL}/{site.id}/members/{admin.id}").status_code == 204
+    assert _open_invitations(owner, site) == 1
+    assert accept(register(api, email="kept@example.org"), token_of(kept)).status_code == 200
+
+
 @pytest.mark.django_db
 def test_accepting_as_a_member_already_is_a_conflict(api, owner, site):
     invitation = Invitation.objects.get(id=invite(owner, site).json()["invitation"]["id"])
