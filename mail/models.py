@@ -23,7 +23,8 @@ class EmailDelivery(models.Model):
     # Holds a live one-time link (password reset, invitation): the body is
     # blanked once the email is sent or given up, so the table never leaks it.
     sensitive = models.BooleanField(default=False)
-    # No foreign key: mail sits below websites in the app layers.
+    # Visitor mail only: the website whose unsubscribe list, erase and export the
+    # row belongs to. No foreign key: mail sits below websites in the app layers.
     website_id = models.PositiveBigIntegerField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=EmailStatus.choices, default=EmailStatus.QUEUED)
     attempts = models.PositiveIntegerField(default=0)

@@ -24,8 +24,10 @@ from .models import NotificationPreference, PushDelivery, PushSubscription
 logger = logging.getLogger("chatelly.notifications")
 
 MIN_MINUTES, MAX_MINUTES = 1, 1440
-# Chats whose last activity is older than this are not looked at (the sweep's bound).
-LOOKBACK = timedelta(hours=24)
+# Chats whose last activity is older than this are not looked at (the sweep's
+# bound): the longest wait a user can choose, plus quiet hours that may hold the
+# notice for up to a day more, plus slack for a sweep that ran late.
+LOOKBACK = timedelta(minutes=MAX_MINUTES) + timedelta(hours=24) + timedelta(hours=1)
 WEBSITE_CHUNK = 500  # website ids per query of the sweep
 MESSAGES_SHOWN = 10
 
@@ -41,6 +43,16 @@ def time_zones() -> frozenset[str]:
             continue
         names.add(name)
     return frozenset(names)
+
+
+def _zone(name: str) -> zoneinfo.ZoneInfo:
+    """The user's zone; UTC if this host's time zone data no longer has it (a
+    stored name must not stop the sweep for everybody)."""
+    try:
+        return zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        logger.warning("unknown time zone %r in notification preferences: read as UTC", name)
+        return zoneinfo.ZoneInfo("UTC")
 
 
 @dataclass(frozen=True)
@@ -61,7 +73,7 @@ class Preferences:
         after end spans midnight (22:00-07:00)."""
         if self.quiet_start is None or self.quiet_end is None:
             return False
-        local = now.astimezone(zoneinfo.ZoneInfo(self.time_zone)).time().replace(tzinfo=None)
+        local = now.astimezone(_zone(self.time_zone)).time().replace(tzinfo=None)
         if self.quiet_start < self.quiet_end:
             return self.quiet_start <= local < self.quiet_end
         return local >= self.quiet_start or local < self.quiet_end

@@ -302,7 +302,8 @@ def _email(chat: UnreadChat, member: Member, shown: selectors.Window) -> int:
                 to=member.email,
                 template="agent_unread",
                 context=context,
-                website_id=chat.website_id,
+                # No website: that scopes visitor mail (a visitor's unsubscribe, erase
+                # and export); an agent's own alerts answer only to a bounce.
             )
     except ValidationError:  # an address Django's validator refuses: nothing to send to
         logger.warning("unread notice not emailed: bad address of user %s", member.id)

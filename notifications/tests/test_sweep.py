@@ -13,7 +13,8 @@ from chat import presence
 from chat import services as chat_services
 from chat.models import Chat
 from chatelly.db import on_postgres
-from mail.models import EmailDelivery
+from mail import services as mail_services
+from mail.models import EmailDelivery, EmailStatus
 from notifications import services
 from notifications.models import NotificationPreference
 from notifications.tests.conftest import backdate
@@ -174,13 +175,63 @@ def test_quiet_hours_are_read_on_the_users_clock_not_utc(smtp_server, site, visi
     assert sweep(at=noon_utc).emails == 1
 
 
+def test_a_stored_zone_this_host_no_longer_knows_is_read_as_utc(smtp_server, site, visitor_says, sweep):
+    # E.g. removed by a later tzdata: the sweep goes on, for this user too.
+    NotificationPreference.objects.update_or_create(
+        user=site.user, defaults={"quiet_start": "20:00", "quiet_end": "23:00", "time_zone": "Mars/Olympus"}
+    )
+    evening_utc = datetime(2026, 12, 6, 21, 0, tzinfo=zoneinfo.ZoneInfo("UTC"))
+    backdate(visitor_says(site), evening_utc - timedelta(minutes=10))
+    assert sweep(at=evening_utc).emails == 0  # quiet hours, on UTC's clock
+    assert sweep(at=evening_utc.replace(hour=23)).emails == 1
+
+
+def test_a_visitor_mail_unsubscribe_does_not_silence_the_agents_own_alerts(
+    smtp_server, site, visitor_says, sweep
+):
+    # Anyone can send a transcript to an agent's address, and its unsubscribe link
+    # is for that website's visitor mail only.
+    mail_services.suppress(site.user.email, reason="unsubscribe", website_id=site.id)
+    visitor_says(site)
+    assert sweep(minutes=10).emails == 1
+    assert recipients(smtp_server, 1) == [site.user.email]
+    assert EmailDelivery.objects.get().website_id is None  # not in a visitor's erase or export
+
+
+def test_a_bounced_agent_address_is_not_written_to(smtp_server, site, visitor_says, sweep):
+    mail_services.suppress(site.user.email, reason="bounce")
+    visitor_says(site)
+    sweep(minutes=10)
+    assert EmailDelivery.objects.get().status == EmailStatus.SUPPRESSED
+
+
 def test_closed_and_old_chats_are_ignored(smtp_server, site, visitor_says, sweep):
     closed = visitor_says(site, "closed one")
     chat_services.chat_close(chat=closed)
     old = visitor_says(site, "old one")
-    backdate(old, timezone.now() - timedelta(hours=25))
+    backdate(old, timezone.now() - timedelta(hours=50))
     assert sweep(minutes=10).chats == 0
     assert EmailDelivery.objects.count() == 0
+
+
+@pytest.mark.parametrize("minutes", [1439, 1440])
+def test_the_longest_wait_a_user_can_choose_is_still_notified(
+    smtp_server, site, visitor_says, sweep, minutes
+):
+    prefer(site.user, unread_minutes=minutes)
+    chat = visitor_says(site)
+    backdate(chat, timezone.now() - timedelta(minutes=minutes, seconds=20))
+    assert sweep().emails == 1
+
+
+def test_the_longest_wait_then_quiet_hours_is_still_notified(smtp_server, site, visitor_says, sweep):
+    # 1440 minutes, then nearly a day of quiet hours: told when they end.
+    zone = zoneinfo.ZoneInfo("UTC")
+    prefer(site.user, unread_minutes=1440, quiet_start="07:01", quiet_end="07:00", time_zone="UTC")
+    sent = datetime(2026, 12, 4, 7, 0, tzinfo=zone)
+    backdate(visitor_says(site), sent)
+    assert sweep(at=sent + timedelta(days=1, minutes=1)).emails == 0  # due, but quiet
+    assert sweep(at=sent + timedelta(days=2)).emails == 1  # 07:00: quiet hours over
 
 
 def test_a_leave_a_message_form_chat_is_emailed_like_any_other(smtp_server, site, visitor_says, sweep):
