@@ -184,6 +184,10 @@ def test_without_vapid_keys_nothing_is_pushed(push_service, site, visitor_says, 
         "https://127.0.0.1/push",
         "https://[::1]/push",
         "https://[::ffff:127.0.0.1]/push",
+        "https://[64:ff9b::a00:1]/push",  # NAT64 to 10.0.0.1
+        "https://[64:ff9b::7f00:1]/push",  # NAT64 to 127.0.0.1
+        "https://[2002:a00:1::1]/push",  # 6to4 of 10.0.0.1
+        "https://[2002:c0a8:101::1]/push",  # 6to4 of 192.168.1.1
         "https://169.254.169.254/latest",
         "https://100.64.0.1/push",
         "https://localhost/push",
@@ -205,9 +209,17 @@ def test_endpoints_that_are_not_public_https_are_refused(vapid, settings, owner_
     assert not PushSubscription.objects.exists()
 
 
-def test_a_public_https_endpoint_is_taken(vapid, settings, owner_api):
+@pytest.mark.parametrize(
+    "endpoint",
+    [
+        "https://93.184.216.34/wpush/v2/abc",
+        "https://[2606:4700::6810:84e5]/wpush/v2/abc",
+        "https://[64:ff9b::5db8:d822]/wpush/v2/abc",  # NAT64 to 93.184.216.34
+    ],
+)
+def test_a_public_https_endpoint_is_taken(vapid, settings, owner_api, endpoint):
     settings.CHATELLY_PUSH_ALLOW_PRIVATE = False
-    response, _ = subscribe(owner_api, "https://93.184.216.34/wpush/v2/abc")
+    response, _ = subscribe(owner_api, endpoint)
     assert response.status_code == 201
 
 
