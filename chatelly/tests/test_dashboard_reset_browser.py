@@ -55,6 +55,7 @@ def test_forgot_password_to_signed_in(browser, mail_server, smtp_server, make_us
     # The email's link: the new password twice; a mismatch, then a weak one.
     page.goto(link)
     expect(page.get_by_role("heading", name="Set a new password")).to_be_visible()
+    assert "token=" not in page.url  # out of the address bar and history
     new_password = page.get_by_label("New password", exact=True)
     repeat = page.get_by_label("Repeat the new password")
     new_password.fill(NEW_PASSWORD)
@@ -75,6 +76,7 @@ def test_forgot_password_to_signed_in(browser, mail_server, smtp_server, make_us
     page.get_by_role("button", name="Set password and log in").click()
     page.wait_for_url(re.compile(r"#/inbox$"))
     expect(page.get_by_role("button", name="Log out")).to_be_visible()
+    assert page.evaluate("sessionStorage.getItem('chatelly.reset')") is None
 
     # A cookie session, as after logging in: a reload keeps it.
     page.reload()

@@ -106,10 +106,14 @@ function resetForm(main, token) {
     busy(submit, true);
     try {
       await resetPassword(token, password);
+      sessionStorage.removeItem(RESET);
       location.replace(afterSignIn());
     } catch (err) {
       busy(submit, false);
-      if (err.details && err.details.token) return deadLink(main, err.details.token);
+      if (err.details && err.details.token) {
+        sessionStorage.removeItem(RESET);
+        return deadLink(main, err.details.token);
+      }
       showErrors(form, fields, err);
     }
   });
@@ -117,9 +121,18 @@ function resetForm(main, token) {
   fields.new_password.input.focus();
 }
 
+// The link's token leaves the address bar and the history at once, and waits
+// here (this tab only) until it is used or refused.
+const RESET = "chatelly.reset";
+
 export function render(main, _params, { hash }) {
   if (hash.startsWith("#/forgot-password")) return forgotForm(main);
-  const token = hashQuery(hash).get("token");
+  const fromLink = hashQuery(hash).get("token");
+  if (fromLink) {
+    sessionStorage.setItem(RESET, fromLink);
+    history.replaceState(null, "", "#/reset-password");
+  }
+  const token = sessionStorage.getItem(RESET);
   if (!token) return deadLink(main, "The link is incomplete: open it from the email again, or ask for a new one.");
   return resetForm(main, token);
 }
