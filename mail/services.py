@@ -175,9 +175,13 @@ def deliver(delivery_id: int) -> Outcome:
 
 def requeue_unsent(*, older_than: timedelta = timedelta(minutes=10), now: datetime | None = None) -> int:
     """Queue again the emails never tried: their job was lost before reaching
-    the queue (Redis away at commit). A job run twice still sends once."""
+    the queue (Redis away at commit). A job run twice still sends once. Not while
+    jobs wait in the queue: a backlog's emails are in it already, and each run
+    would add up to a thousand jobs more."""
     from .tasks import send_email
 
+    if jobs.queue_depth():
+        return 0
     cutoff = (now or timezone.now()) - older_than
     ids = list(
         EmailDelivery.objects.filter(status=EmailStatus.QUEUED, attempts=0, created_at__lt=cutoff)

@@ -3,12 +3,14 @@ worker processes, surviving a worker killed mid-job, retried with back-off,
 and failures kept for the admin and /metrics. PostgreSQL and Redis (CI)."""
 
 import time
+from datetime import timedelta
 
 import pytest
 import redis
 from django.conf import settings
 from django.core.management import CommandError, call_command
 from django.db import connection, transaction
+from django.utils import timezone
 from django_celery_results.models import TaskResult
 
 from chatelly import jobs
@@ -31,14 +33,18 @@ pytestmark = [
 @pytest.fixture
 def queue_in_redis():
     """Jobs go to the Redis queue (not run in the test process), which starts empty."""
+    empty_queue()
+    jobs_app.conf.task_always_eager = False
+    yield
+    jobs_app.conf.task_always_eager = True
+
+
+def empty_queue() -> None:
     # A plain client: kombu's own prefixes every key it is given, scanned ones too.
     client = redis.Redis.from_url(settings.REDIS_URL)
     for key in client.scan_iter(match=f"{settings.CACHE_KEY_PREFIX}-jobs:*"):
         client.delete(key)
     client.close()
-    jobs_app.conf.task_always_eager = False
-    yield
-    jobs_app.conf.task_always_eager = True
 
 
 def worker_env(smtp_url: str, **extra: str) -> dict[str, str]:
@@ -70,6 +76,16 @@ def test_a_job_reaches_the_queue_only_when_its_transaction_commits(queue_in_redi
         raise RuntimeError("rolled back")
     assert jobs.queue_depth() == 1
     assert not EmailDelivery.objects.filter(key="k2").exists()
+
+
+def test_emails_behind_a_backlog_are_not_queued_again(queue_in_redis):
+    queue("backlog")  # its job waits: no worker runs
+    later = timezone.now() + timedelta(minutes=11)
+    assert services.requeue_unsent(now=later) == 0
+    assert jobs.queue_depth() == 1
+    empty_queue()  # the queue drained and the job was not in it: lost, so queued again
+    assert services.requeue_unsent(now=later) == 1
+    assert jobs.queue_depth() == 1
 
 
 def test_a_job_survives_its_worker_being_killed_mid_send(queue_in_redis, smtp_server):
