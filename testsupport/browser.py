@@ -32,14 +32,19 @@ def require_chromium() -> None:
     pytest.skip(message)
 
 
-def new_page(browser):
-    """A page in a fresh context, recording console messages and page errors."""
-    page = browser.new_context().new_page()
+def record(page):
+    """The page, keeping its console messages (`page.console_messages`) and
+    uncaught script errors (`page.page_errors`)."""
     page.console_messages = []
     page.page_errors = []
     page.on("console", lambda message: page.console_messages.append((message.type, message.text)))
     page.on("pageerror", lambda error: page.page_errors.append(str(error)))
     return page
+
+
+def new_page(browser):
+    """A page in a fresh context, recording console messages and page errors."""
+    return record(browser.new_context().new_page())
 
 
 @contextmanager

@@ -13,7 +13,7 @@ import pytest
 from django.conf import settings
 from django.db import connections
 
-from testsupport.browser import chromium, new_page
+from testsupport.browser import chromium, new_page, record
 from testsupport.servers import ServerProcess, free_port, server_env
 
 DESKTOP = {"width": 1280, "height": 800}
@@ -46,6 +46,7 @@ __all__ = [
     "emailed_link",
     "mail_server",
     "orm_beside_playwright",
+    "record",
     "screenshot",
     "sign_in",
 ]

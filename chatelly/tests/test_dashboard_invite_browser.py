@@ -15,17 +15,19 @@ from playwright.sync_api import expect
 
 from accounts.tokens import issue_token_pair
 from chatelly.tests.dashboard_browser import *  # noqa: F403
-from chatelly.tests.dashboard_browser import DESKTOP, PHONE, axe_violations, emailed_link, screenshot, sign_in
+from chatelly.tests.dashboard_browser import (
+    DESKTOP,
+    PHONE,
+    axe_violations,
+    emailed_link,
+    record,
+    screenshot,
+    sign_in,
+)
 from conftest import PASSWORD
 from websites.models import Membership, Role
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
-
-
-def record(page):
-    page.page_errors = []
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    return page
 
 
 def dialog_confirm(page, label):

@@ -13,7 +13,7 @@ from chat.models import Message
 from chatelly.tests.dashboard_browser import *  # noqa: F403
 from chatelly.tests.dashboard_browser import DESKTOP, sign_in
 from conftest import PASSWORD
-from testsupport.browser import new_page, static_site
+from testsupport.browser import new_page, record, static_site
 from testsupport.servers import ServerProcess, free_port
 
 pytestmark = [
@@ -54,9 +54,7 @@ def test_sign_up_to_first_answer_with_a_second_agent(browser, dashboard_server, 
     try:
         # The owner signs up and creates a website for the shop on localhost.
         context = browser.new_context(permissions=["clipboard-read", "clipboard-write"], viewport=DESKTOP)
-        owner = context.new_page()
-        owner.page_errors = []
-        owner.on("pageerror", lambda error: owner.page_errors.append(str(error)))
+        owner = record(context.new_page())
         owner.goto(f"{base}/app/#/signup")
         owner.get_by_label("Name").fill("Olivia")
         owner.get_by_label("Email").fill("olivia@example.com")

@@ -29,7 +29,15 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from playwright.sync_api import expect
 
 from chatelly.tests.dashboard_browser import *  # noqa: F403
-from chatelly.tests.dashboard_browser import DESKTOP, LIFTED, PHONE, axe_violations, screenshot, sign_in
+from chatelly.tests.dashboard_browser import (
+    DESKTOP,
+    LIFTED,
+    PHONE,
+    axe_violations,
+    record,
+    screenshot,
+    sign_in,
+)
 from conftest import PASSWORD
 from notifications.models import PushSubscription
 from testsupport.servers import ServerProcess, server_env
@@ -48,6 +56,15 @@ def p256_public_key() -> tuple[str, str]:
         serialization.Encoding.X962, serialization.PublicFormat.UncompressedPoint
     )
     return b64url(public), b64url(key.private_numbers().private_value.to_bytes(32, "big"))
+
+
+def account_page(context, server, user):
+    """A recorded page of `context`, signed in as `user` on `server`, on the Account screen."""
+    page = record(context.new_page())
+    page.server = server
+    sign_in(page, user.email, PASSWORD)
+    page.get_by_role("link", name="Account").click()
+    return page
 
 
 @pytest.fixture
@@ -97,20 +114,11 @@ def fake_subscription() -> dict:
     }
 
 
-def record(page):
-    page.page_errors = []
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    return page
-
-
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])
 def test_preferences_are_saved_and_shown_again(browser, dashboard_server, make_user, viewport):
     user = make_user(email="ada@example.com", name="Ada")
     context = browser.new_context(viewport=viewport, timezone_id="America/New_York")
-    page = record(context.new_page())
-    page.server = dashboard_server
-    sign_in(page, user.email, PASSWORD)
-    page.get_by_role("link", name="Account").click()
+    page = account_page(context, dashboard_server, user)
     form = page.get_by_role("form", name="Notifications")
     expect(form).to_be_visible()
 
@@ -187,10 +195,7 @@ def test_browser_notifications_on_and_off(browser, push_server, make_user, viewp
     context = browser.new_context(viewport=viewport)
     context.grant_permissions(["notifications"], origin=push_server.url)
     context.add_init_script(FAKE_PUSH % json.dumps(subscription))
-    page = record(context.new_page())
-    page.server = push_server
-    sign_in(page, user.email, PASSWORD)
-    page.get_by_role("link", name="Account").click()
+    page = account_page(context, push_server, user)
     card = page.get_by_role("region", name="Browser notifications")
     toggle = card.get_by_label("Notify me in this browser")
     expect(toggle).to_be_enabled()
@@ -240,10 +245,7 @@ def test_the_worker_shows_a_push_and_keeps_its_url_inside_the_app(browser, push_
     context = browser.new_context(viewport=DESKTOP)
     context.grant_permissions(["notifications"], origin=push_server.url)
     context.add_init_script(FAKE_PUSH % json.dumps(fake_subscription()))
-    page = record(context.new_page())
-    page.server = push_server
-    sign_in(page, user.email, PASSWORD)
-    page.get_by_role("link", name="Account").click()
+    page = account_page(context, push_server, user)
     page.get_by_label("Notify me in this browser").check()
     expect(page.get_by_text("This browser will show notifications.")).to_be_visible()
 
@@ -334,10 +336,7 @@ def test_push_is_off_with_a_reason_where_it_cannot_work(browser, dashboard_serve
     user = make_user(email="ada@example.com", name="Ada")
 
     # No VAPID key on the server.
-    page = record(browser.new_context(viewport=PHONE).new_page())
-    page.server = dashboard_server
-    sign_in(page, user.email, PASSWORD)
-    page.get_by_role("link", name="Account").click()
+    page = account_page(browser.new_context(viewport=PHONE), dashboard_server, user)
     toggle = page.get_by_label("Notify me in this browser")
     expect(toggle).to_be_disabled()
     expect(toggle).to_have_accessible_description(re.compile("not set up on this server"))
@@ -346,10 +345,7 @@ def test_push_is_off_with_a_reason_where_it_cannot_work(browser, dashboard_serve
     # No PushManager (Safari outside a Home Screen app).
     context = browser.new_context(viewport=PHONE)
     context.add_init_script("delete window.PushManager;")
-    page = record(context.new_page())
-    page.server = push_server
-    sign_in(page, user.email, PASSWORD)
-    page.get_by_role("link", name="Account").click()
+    page = account_page(context, push_server, user)
     toggle = page.get_by_label("Notify me in this browser")
     expect(toggle).to_be_disabled()
     expect(toggle).to_have_accessible_description(re.compile("cannot show push notifications"))
@@ -357,10 +353,7 @@ def test_push_is_off_with_a_reason_where_it_cannot_work(browser, dashboard_serve
     # The permission refused when asked: the toggle stays off and says why.
     context = browser.new_context(viewport=PHONE)
     context.add_init_script("Notification.requestPermission = async () => 'denied';")
-    page = record(context.new_page())
-    page.server = push_server
-    sign_in(page, user.email, PASSWORD)
-    page.get_by_role("link", name="Account").click()
+    page = account_page(context, push_server, user)
     toggle = page.get_by_label("Notify me in this browser")
     toggle.click()
     card = page.get_by_role("region", name="Browser notifications")

@@ -12,18 +12,12 @@ import pytest
 from playwright.sync_api import expect
 
 from chatelly.tests.dashboard_browser import *  # noqa: F403
-from chatelly.tests.dashboard_browser import DESKTOP, PHONE, axe_violations, emailed_link, screenshot
+from chatelly.tests.dashboard_browser import DESKTOP, PHONE, axe_violations, emailed_link, record, screenshot
 from conftest import PASSWORD
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "another-Staple-7-battery"
-
-
-def record(page):
-    page.page_errors = []
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    return page
 
 
 @pytest.mark.parametrize("viewport", [DESKTOP, PHONE], ids=["desktop", "phone"])

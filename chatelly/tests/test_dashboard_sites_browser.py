@@ -15,19 +15,13 @@ from playwright.sync_api import expect
 
 from chat.models import Chat, Message, Visitor
 from chatelly.tests.dashboard_browser import *  # noqa: F403
-from chatelly.tests.dashboard_browser import DESKTOP, PHONE, axe_violations, screenshot, sign_in
+from chatelly.tests.dashboard_browser import DESKTOP, PHONE, axe_violations, record, screenshot, sign_in
 from conftest import PASSWORD
 from websites.models import Membership, Website
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 NEW_PASSWORD = "another-Staple-7-battery"
-
-
-def record(page):
-    page.page_errors = []
-    page.on("pageerror", lambda error: page.page_errors.append(str(error)))
-    return page
 
 
 def go(page, hash_):

@@ -24,6 +24,15 @@ def chat_with_reply(site, agent, *, email="ana@example.com", reply="Here is the 
     return visitor, Chat.objects.get(id=chat_id)
 
 
+def assert_error(response, status, field=None):
+    """An answer in the API's error shape, with `status` (and `field` in its details)."""
+    assert response.status_code == status, response.content
+    body = response.json()
+    assert set(body) >= {"error", "message", "code"} and body["code"] == status
+    if field:
+        assert field in body["details"], body
+
+
 def link_in(text: str, pattern: str) -> str:
     found = re.search(pattern + r"\S+", text)
     assert found, text

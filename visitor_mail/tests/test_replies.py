@@ -1,6 +1,7 @@
 """Agent replies the visitor has not seen, emailed by the sweep, against a real
 SMTP server: when, to whom, once per run of replies, and what the email says."""
 
+from contextlib import contextmanager
 from datetime import timedelta
 
 import pytest
@@ -64,19 +65,26 @@ def test_not_before_the_minutes_have_passed(smtp_server, site, site_owner, setti
     assert len(smtp_server.handler.wait_for(1)) == 1
 
 
-def test_not_while_the_visitor_is_connected_and_then_once_they_leave(smtp_server, site, site_owner):
-    visitor, _chat = chat_with_reply(site, site_owner)
+@contextmanager
+def connected(site, visitor):
+    """The visitor has a widget socket open (in the presence store) meanwhile."""
     where = {
         "ip": "203.0.113.7",
         "website_id": site.id,
         "visitor_id": visitor.visitor_id,
-        "connection_id": "tab-1",
+        "connection_id": "t",
     }
     presence.visitor_join(**where, max_users=100)
     try:
-        assert sweep() == 0
+        yield
     finally:
         presence.visitor_leave(**where)
+
+
+def test_not_while_the_visitor_is_connected_and_then_once_they_leave(smtp_server, site, site_owner):
+    visitor, _chat = chat_with_reply(site, site_owner)
+    with connected(site, visitor):
+        assert sweep() == 0
     assert sweep() == 1
     assert len(smtp_server.handler.wait_for(1)) == 1
 
@@ -213,17 +221,8 @@ def test_a_sweep_caps_its_emails_and_the_next_one_takes_the_rest(smtp_server, si
     online, _chat = chat_with_reply(site, site_owner, email="online@example.com", client_id="c0")
     for n in range(1, 4):
         chat_with_reply(site, site_owner, email=f"v{n}@example.com", client_id=f"c{n}")
-    where = {
-        "ip": "203.0.113.9",
-        "website_id": site.id,
-        "visitor_id": online.visitor_id,
-        "connection_id": "t",
-    }
-    presence.visitor_join(**where, max_users=100)
-    try:
+    with connected(site, online):
         # The connected visitor's chat, first in line, does not use up the cap.
         assert [sweep(), sweep(), sweep()] == [2, 1, 0]
-    finally:
-        presence.visitor_leave(**where)
     received = smtp_server.handler.wait_for(3)
     assert sorted(r.rcpt_tos[0] for r in received) == ["v1@example.com", "v2@example.com", "v3@example.com"]

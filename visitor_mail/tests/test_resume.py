@@ -11,7 +11,7 @@ from chat.models import Chat
 from chat.sockets.visitor_tokens import visitor_token_read
 from visitor_mail import links
 
-from .helpers import chat_with_reply
+from .helpers import assert_error, chat_with_reply
 
 pytestmark = pytest.mark.django_db
 
@@ -28,14 +28,6 @@ def token_for(chat, **overrides):
 
 def resume(api, body, **headers):
     return api.post("/widget/resume", body, format="json", **headers)
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) >= {"error", "message", "code"} and body["code"] == status
-    if field:
-        assert field in body["details"], body
 
 
 def test_a_token_resumes_its_chat_as_its_visitor(api, site, chat):

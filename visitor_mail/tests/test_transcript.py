@@ -9,7 +9,7 @@ from chat.sockets.visitor_tokens import visitor_token_make
 from mail.models import EmailDelivery
 from websites.widget_cache import active_site
 
-from .helpers import chat_with_reply
+from .helpers import assert_error, chat_with_reply
 
 pytestmark = pytest.mark.django_db(transaction=True)
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
@@ -28,14 +28,6 @@ def transcript(api, site, token, origin=None, **body):
     if origin:
         headers["HTTP_ORIGIN"] = origin
     return api.post("/widget/transcript", body, format="json", **headers)
-
-
-def assert_error(response, status, field=None):
-    assert response.status_code == status, response.content
-    body = response.json()
-    assert set(body) >= {"error", "message", "code"} and body["code"] == status
-    if field:
-        assert field in body["details"], body
 
 
 def test_the_whole_conversation_is_emailed(smtp_server, api, site, site_owner, visit, local_media):
