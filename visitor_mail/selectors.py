@@ -20,6 +20,7 @@ from django.db.models import CharField, Exists, OuterRef, Subquery, Value
 from django.db.models.functions import Cast, Concat
 
 from accounts.models import User
+from chat import selectors as chat_selectors
 from chat.models import Chat, ChatStatus, Message, SenderType
 from chat.selectors import unread_in_chat
 from mail.models import EmailDelivery
@@ -136,11 +137,7 @@ def visitor_chat(*, website_id: int, visitor_id: str, chat_id: int | None) -> Ch
 
 def transcript_messages(*, chat_id: int) -> tuple[list[Message], bool]:
     """The chat's messages in order (at most TRANSCRIPT_LIMIT), and whether there are more."""
-    messages = list(
-        Message.objects.select_related("attachment")
-        .filter(chat_id=chat_id)
-        .order_by("seq")[: TRANSCRIPT_LIMIT + 1]
-    )
+    messages = chat_selectors.messages_after(chat_id=chat_id, limit=TRANSCRIPT_LIMIT + 1)
     return messages[:TRANSCRIPT_LIMIT], len(messages) > TRANSCRIPT_LIMIT
 
 
