@@ -268,7 +268,7 @@ class AgentMessageInput(serializers.Serializer):
 
 
 class AssignInput(serializers.Serializer):
-    user_id = StrictIntegerField(allow_null=True, min_value=1)
+    user_id = StrictIntegerField(allow_null=True, min_value=1, max_value=2**63 - 1)  # ids are bigint
 
 
 class TicketSchema(serializers.Serializer):

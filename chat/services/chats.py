@@ -82,10 +82,9 @@ def chat_close(*, chat: Chat) -> Chat:
 @transaction.atomic
 def chat_assign(*, user: User, chat_id: object, assignee_id: int | None) -> Chat:
     chat = lock_member_chat(user=user, chat_id=chat_id)
-    # Past a 64-bit id SQLite's driver raises instead of finding nothing.
-    if assignee_id is not None and (
-        not 0 < assignee_id < 2**63
-        or not Membership.objects.filter(website_id=chat.website_id, user_id=assignee_id).exists()
+    if (
+        assignee_id is not None
+        and not Membership.objects.filter(website_id=chat.website_id, user_id=assignee_id).exists()
     ):
         raise invalid("Not a member of this chat's website.", "user_id")
     chat.assigned_to_id = assignee_id
