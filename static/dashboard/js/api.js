@@ -16,8 +16,7 @@ const noticeListeners = new Set();
 
 export class ApiError extends Error {
   constructor(status, body) {
-    // The API's shape is {error: code, message, details}; {error: {code, message, details}} is read too.
-    if (body && body.error && typeof body.error === "object") body = { ...body.error, error: body.error.code };
+    // The API's one error shape: {error: code, message, code: status, details}.
     super((body && body.message) || `Request failed (${status})`);
     this.status = status;
     this.code = (body && body.error) || "network_error";
@@ -184,16 +183,15 @@ export async function register(name, email, password) {
 }
 
 /**
- * Set a new password from an emailed reset link, and sign in with it like login().
- * Were the answer to carry the refresh token in its body (no cookie session), the
- * new password signs in once more for the cookie: a reload must keep the session.
+ * Set a new password from an emailed reset link, and sign in with it like login():
+ * with refresh_cookie the refresh token comes as the session cookie, so a reload
+ * keeps the session.
  */
 export async function resetPassword(token, newPassword) {
   const data = await request("POST", "/api/v1/auth/password-reset/confirm", {
     body: { token, new_password: newPassword, refresh_cookie: true },
     noRenew: true,
   });
-  if (data.refresh) return login(data.user.email, newPassword);
   setSession(data.access, data.user);
   return data.user;
 }

@@ -25,8 +25,7 @@ export function invitedSection(site, status) {
     resend.addEventListener("click", async () => {
       busy(resend, true);
       try {
-        const answer = await api.post(`/api/v1/websites/${site.id}/invitations/${inv.id}/resend`);
-        const next = (answer && answer.invitation) || answer;
+        const next = await api.post(`/api/v1/websites/${site.id}/invitations/${inv.id}/resend`);
         when.dateTime = next.expires_at;
         when.textContent = expires(next);
         status.textContent = `The invitation to ${inv.email} was sent again.`;
