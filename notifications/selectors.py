@@ -14,7 +14,7 @@ from django.db.models import QuerySet, Subquery
 
 from accounts.models import User
 from chat import presence
-from chat.models import LAST_ACTIVITY, Chat, ChatStatus, Message, SenderType, Visitor
+from chat.models import LAST_ACTIVITY, Chat, ChatStatus, Message, SenderType
 from chat.selectors import unread_in_chat
 from mail.models import EmailDelivery
 from websites.models import Membership, Website
@@ -216,8 +216,11 @@ def window(*, chat: UnreadChat) -> Window:
     )
     newest = list(unread.select_related("attachment").order_by("-seq")[:MESSAGES_SHOWN])
     newest.reverse()
-    row = Chat.objects.filter(id=chat.id).values_list("website__name", "visitor_record_id").get()
-    visitor = Visitor.objects.filter(id=row[1]).values_list("name", "email").get()
+    website_name, visitor_name, visitor_email = (
+        Chat.objects.filter(id=chat.id)
+        .values_list("website__name", "visitor_record__name", "visitor_record__email")
+        .get()
+    )
     shown = [
         {
             "content": m.content,
@@ -226,15 +229,27 @@ def window(*, chat: UnreadChat) -> Window:
         }
         for m in newest
     ]
-    return Window(row[0], visitor[0], visitor[1], shown, unread.count())
+    count = len(newest) if len(newest) < MESSAGES_SHOWN else unread.count()
+    return Window(website_name, visitor_name, visitor_email, shown, count)
+
+
+KEYS_PER_QUERY = 1000
+
+
+def _existing_keys(model: type[EmailDelivery] | type[PushDelivery], keys: list[str]) -> set[str]:
+    found: set[str] = set()
+    for start in range(0, len(keys), KEYS_PER_QUERY):
+        chunk = keys[start : start + KEYS_PER_QUERY]
+        found.update(model.objects.filter(key__in=chunk).values_list("key", flat=True))
+    return found
 
 
 def existing_email_keys(*, keys: list[str]) -> set[str]:
-    return set(EmailDelivery.objects.filter(key__in=keys).values_list("key", flat=True))
+    return _existing_keys(EmailDelivery, keys)
 
 
 def existing_push_keys(*, keys: list[str]) -> set[str]:
-    return set(PushDelivery.objects.filter(key__in=keys).values_list("key", flat=True))
+    return _existing_keys(PushDelivery, keys)
 
 
 def subscriptions_of(*, user_ids: list[int]) -> dict[int, list[PushSubscription]]:

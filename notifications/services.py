@@ -224,20 +224,29 @@ def sweep_unread(*, now: datetime | None = None) -> SweepResult:
     everyone = sorted({m.id for group in members.values() for m in group})
     online = selectors.online_users(user_ids=everyone)
     preferences = selectors.preferences_many(user_ids=everyone)
+    due = []
     for chat in chats:
-        told = [
-            member
-            for member in selectors.recipients(
-                chat=chat, members=members.get(chat.website_id, []), online=online
-            )
-            if _due(preferences[member.id], chat, now)
-        ]
-        if not told:
-            continue
+        recipients = selectors.recipients(chat=chat, members=members.get(chat.website_id, []), online=online)
+        told = [member for member in recipients if _due(preferences[member.id], chat, now)]
+        if told:
+            due.append((chat, told))
+    if not due:
+        return result
+    # What is queued already, read once for the whole sweep: a chat stays a
+    # candidate for its whole unread run, long after everyone was told.
+    plans = [_Plan.of(chat, told, preferences) for chat, told in due]
+    subscriptions = (
+        selectors.subscriptions_of(user_ids=sorted({m.id for p in plans for m in p.pushed}))
+        if push.configured()
+        else {}
+    )
+    taken = selectors.existing_email_keys(keys=[k for p in plans for k in p.email_keys()])
+    taken |= selectors.existing_push_keys(keys=[k for p in plans for k in p.push_keys(subscriptions)])
+    for plan in plans:
         try:
-            emails, pushes = _notify(chat, told, preferences)
+            emails, pushes = _notify(plan, subscriptions, taken)
         except Exception:  # one chat's failure must not keep the others' notices back
-            logger.exception("unread notice for chat %s failed", chat.id)
+            logger.exception("unread notice for chat %s failed", plan.chat.id)
             continue
         result.emails += emails
         result.pushes += pushes
@@ -252,30 +261,45 @@ def _due(preferences: selectors.Preferences, chat: UnreadChat, now: datetime) ->
     return not preferences.quiet_at(now)
 
 
+@dataclass(frozen=True)
+class _Plan:
+    """One due chat: whom to email and whom to push, by their preferences."""
+
+    chat: UnreadChat
+    emailed: list[Member]
+    pushed: list[Member]
+
+    @classmethod
+    def of(cls, chat: UnreadChat, told: list[Member], preferences: dict[int, selectors.Preferences]) -> _Plan:
+        return cls(
+            chat,
+            [m for m in told if preferences[m.id].email_enabled],
+            [m for m in told if preferences[m.id].push_enabled],
+        )
+
+    def email_keys(self) -> list[str]:
+        return [email_key(self.chat, m.id) for m in self.emailed]
+
+    def pushes(self, subscriptions: dict[int, list[PushSubscription]]) -> list[tuple[int, PushSubscription]]:
+        return [(m.id, s) for m in self.pushed for s in subscriptions.get(m.id, [])]
+
+    def push_keys(self, subscriptions: dict[int, list[PushSubscription]]) -> list[str]:
+        return [push_key(self.chat, u, s.id) for u, s in self.pushes(subscriptions)]
+
+
 def _notify(
-    chat: UnreadChat, members: list[Member], preferences: dict[int, selectors.Preferences]
+    plan: _Plan, subscriptions: dict[int, list[PushSubscription]], taken: set[str]
 ) -> tuple[int, int]:
     """Queue what is not queued yet for this chat's window: (emails, pushes)."""
-    emailed = [m for m in members if preferences[m.id].email_enabled]
-    email_keys = {m.id: email_key(chat, m.id) for m in emailed}
-    taken = selectors.existing_email_keys(keys=list(email_keys.values()))
-    emailed = [m for m in emailed if email_keys[m.id] not in taken]
-    pushed = _pending_pushes(chat, [m for m in members if preferences[m.id].push_enabled])
+    chat = plan.chat
+    emailed = [m for m in plan.emailed if email_key(chat, m.id) not in taken]
+    pushed = [(u, s) for u, s in plan.pushes(subscriptions) if push_key(chat, u, s.id) not in taken]
     if not emailed and not pushed:
         return 0, 0
     shown = selectors.window(chat=chat)
     emails = sum(_email(chat, member, shown) for member in emailed)
     pushes = sum(_push(chat, user_id, subscription, shown) for user_id, subscription in pushed)
     return emails, pushes
-
-
-def _pending_pushes(chat: UnreadChat, members: list[Member]) -> list[tuple[int, PushSubscription]]:
-    if not members or not push.configured():
-        return []
-    subscriptions = selectors.subscriptions_of(user_ids=[m.id for m in members])
-    pairs = [(user_id, s) for user_id, group in subscriptions.items() for s in group]
-    taken = selectors.existing_push_keys(keys=[push_key(chat, u, s.id) for u, s in pairs])
-    return [(u, s) for u, s in pairs if push_key(chat, u, s.id) not in taken]
 
 
 def _visitor_label(shown: selectors.Window) -> str:
